@@ -1,0 +1,168 @@
+"""The ``commbench`` command: run | report | compare | machine.
+
+Every error a user can cause ends in one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from commbench.errors import EXIT_USER_ERROR, UserError
+from commbench.profiles import DEFAULT_PROFILE, PROFILES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+SUITES: dict[str, str] = {
+    "marshalling": "bench/test_marshalling.py",
+}
+"""Suite name -> benchmark module; a new family is one entry here."""
+
+
+def _suites(text: str) -> list[str]:
+    names = list(SUITES) if text == "all" else [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SUITES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown suite {', '.join(unknown) or text!r}; choose from {', '.join(SUITES)} or all"
+        )
+    return names
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the chosen suites with pytest-benchmark, then summarise and report."""
+    from commbench.user_payloads import load_user_payload, resolve_payload_args
+
+    if not (PROJECT_ROOT / "bench").is_dir():
+        raise UserError(f"{PROJECT_ROOT}: no bench/ here; run commbench from the project checkout")
+    rejected = 0
+    good: list[str] = []
+    for path in resolve_payload_args(args.payload):
+        try:
+            load_user_payload(path)
+            good.append(str(path))
+        except UserError as exc:
+            print(f"commbench: error: {exc}", file=sys.stderr)
+            rejected += 1
+    storage = PROJECT_ROOT / ".benchmarks"
+    before = set(storage.glob("*/*.json"))
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *[SUITES[s] for s in args.suite],
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rs",
+        f"--profile={args.profile}",
+        "--benchmark-autosave",
+        "--benchmark-save-data",
+        "--benchmark-quiet",
+        f"--benchmark-storage=file://{storage}",
+        *PROFILES[args.profile],
+        *[f"--payload={p}" for p in good],
+        *args.pytest_args,
+    ]
+    env = {**os.environ, "COMMBENCH_SKIP_DROPPED_PAYLOADS": "1"}
+    status = subprocess.call(command, cwd=PROJECT_ROOT, env=env)
+    written = sorted(set(storage.glob("*/*.json")) - before, key=lambda p: p.stat().st_mtime)
+    if not written:
+        raise UserError(f"the benchmark run wrote no result file (pytest exit status {status})")
+    result = written[-1]
+    _print_summary(result)
+    print(f"\nresults: {result}")
+    if not args.no_report:
+        report_path = _render_report([result], None)
+        if report_path:
+            print(f"report:  {report_path}")
+    if rejected:
+        print(f"commbench: {rejected} payload file(s) refused; see the lines above", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0 if status in (0, 2) else status
+
+
+def _print_summary(result: Path) -> None:
+    from commbench.results import load_results
+    from commbench.summary import print_marshalling_summary
+
+    print_marshalling_summary(load_results([result]).table())
+
+
+def _render_report(paths: list[Path], output: Path | None) -> Path | None:
+    """Render the HTML report; None while the report module is not there yet."""
+    try:
+        from commbench.report import render_html
+    except ImportError:
+        return None
+    return render_html(paths, output)
+
+
+def cmd_machine(args: argparse.Namespace) -> int:
+    """Print the machine fingerprint as JSON."""
+    from commbench.machine import fingerprint
+
+    print(json.dumps(fingerprint(), indent=2, sort_keys=True))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "machine": cmd_machine,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="commbench",
+        description="Measure how distributed processes communicate.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run benchmark suites and report", description=cmd_run.__doc__)
+    run.add_argument(
+        "--suite",
+        type=_suites,
+        default=list(SUITES),
+        help=f"comma-separated: {', '.join(SUITES)}, or all (default: all)",
+    )
+    run.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    run.add_argument(
+        "--payload",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a JSON file of your own to benchmark beside the built-in corpus (repeatable)",
+    )
+    run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    run.add_argument(
+        "pytest_args",
+        nargs="*",
+        metavar="-- PYTEST_ARGS",
+        help="passed to pytest after '--', e.g. -- --benchmark-disable-gc",
+    )
+
+    sub.add_parser("machine", help="print the machine fingerprint as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"commbench: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("commbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

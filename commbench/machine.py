@@ -1,0 +1,108 @@
+"""A fingerprint of the machine and software that produced a result.
+
+Stored in every result file's ``machine_info`` (through pytest-benchmark's
+``pytest_benchmark_update_machine_info`` hook) so results describe themselves.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+MEASURED_LIBRARIES = (
+    "orjson",
+    "msgpack",
+    "msgspec",
+    "protobuf",
+    "cbor2",
+    "pyzmq",
+    "mpi4py",
+    "mpich",
+    "numpy",
+    "scipy",
+    "networkx",
+    "pytest-benchmark",
+)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_total_bytes() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def library_versions() -> dict[str, str]:
+    """Installed version of every library commbench measures ("not installed" if absent)."""
+    versions = {}
+    for name in MEASURED_LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _protobuf_backend() -> str:
+    from commbench.codecs.protobuf_codec import backend
+
+    return backend()
+
+
+PROBES: dict[str, Callable[[], object]] = {
+    "protobuf_backend": _protobuf_backend,
+}
+"""Extra facts, one probe each; transports add libzmq and MPI here."""
+
+
+def fingerprint() -> dict[str, object]:
+    """Everything that explains why two machines give different numbers."""
+    info: dict[str, object] = {
+        "hostname": socket.gethostname(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_total_bytes": _memory_total_bytes(),
+        "kernel": platform.release(),
+        "os": platform.platform(),
+        "python_version": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "python_build": " ".join(platform.python_build()),
+        "python_compiler": platform.python_compiler(),
+        "python_executable": sys.executable,
+        "libraries": library_versions(),
+    }
+    for name, probe in PROBES.items():
+        try:
+            info[name] = probe()
+        except Exception as exc:  # a failing probe is a fact to record, not a crash
+            info[name] = f"unknown ({type(exc).__name__})"
+    return info
+
+
+def protobuf_backend_warning(backend: str) -> str | None:
+    """A loud warning when protobuf runs on its pure-Python implementation."""
+    if backend == "python":
+        return (
+            "WARNING: protobuf is using its pure-Python backend; protobuf figures are "
+            "10-100x slower than with upb and not representative"
+        )
+    return None

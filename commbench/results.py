@@ -1,0 +1,159 @@
+"""pytest-benchmark result files -> one tidy table: the only results model.
+
+A result file is standard pytest-benchmark JSON. commbench adds, per benchmark,
+``extra_info`` = {family, subject, params, metrics, schema} and, per file, a
+``commbench`` block (schema, profile, unsupported combinations, the codec support
+matrix, rejected payloads) and ``machine_info["commbench"]`` (the fingerprint).
+Reports and comparisons read files only, never run a benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commbench.errors import UserError
+
+SCHEMA_VERSION = 1
+"""Version of the extra_info / commbench layout; bump when it changes shape."""
+
+DEFAULT_STORAGE = Path(".benchmarks")
+
+STAT_COLUMNS = ("min", "max", "mean", "stddev", "median", "iqr", "rounds", "iterations")
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """One validated result file."""
+
+    path: Path
+    machine_info: dict[str, Any]
+    datetime: str
+    benchmarks: list[dict[str, Any]]
+    commbench: dict[str, Any]
+
+    @property
+    def machine(self) -> str:
+        """A short name for the machine that produced this file."""
+        fingerprint = self.machine_info.get("commbench", {})
+        return str(fingerprint.get("hostname") or self.machine_info.get("node") or "unknown")
+
+
+@dataclass
+class Results:
+    """Everything a report or a comparison needs, from one or more files."""
+
+    runs: list[RunFile] = field(default_factory=list)
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        """One row per benchmark per file; see :func:`tidy`."""
+        return tidy(self.runs)
+
+
+def load_run(path: Path | str) -> RunFile:
+    """Read and validate one result file; raises UserError with a one-line reason."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a result file") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a text file (binary data)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    if not text.strip():
+        raise UserError(f"{path}: empty file")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{path}: not valid JSON (truncated or corrupt?) at line {exc.lineno}: {exc.msg}"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise UserError(f"{path}: JSON, but not a pytest-benchmark result (no 'benchmarks' list)")
+    block = doc.get("commbench")
+    if block is None:
+        block = {"schema": _schema_of_benchmarks(path, doc["benchmarks"])}
+    schema = block.get("schema") if isinstance(block, dict) else None
+    if schema != SCHEMA_VERSION:
+        raise UserError(
+            f"{path}: results schema {schema!r} is not supported by this commbench "
+            f"(reads schema {SCHEMA_VERSION})"
+        )
+    for i, bench in enumerate(doc["benchmarks"]):
+        if not isinstance(bench, dict) or not isinstance(bench.get("stats"), dict):
+            raise UserError(f"{path}: benchmark #{i} has no 'stats': not a pytest-benchmark result")
+        if "median" not in bench["stats"]:
+            raise UserError(f"{path}: benchmark #{i} ({bench.get('name')}) has no median")
+    return RunFile(
+        path=path,
+        machine_info=doc.get("machine_info") or {},
+        datetime=str(doc.get("datetime", "")),
+        benchmarks=doc["benchmarks"],
+        commbench=block,
+    )
+
+
+def _schema_of_benchmarks(path: Path, benchmarks: list[Any]) -> Any:
+    """A plain pytest-benchmark file (not written by commbench) has no schema block."""
+    for bench in benchmarks:
+        if isinstance(bench, dict) and isinstance(bench.get("extra_info"), dict):
+            if "schema" in bench["extra_info"]:
+                return bench["extra_info"]["schema"]
+    raise UserError(f"{path}: a pytest-benchmark result, but not written by commbench (no schema)")
+
+
+def load_results(paths: list[Path | str]) -> Results:
+    """Load every file that validates; the others are listed in ``rejected``."""
+    results = Results()
+    for path in paths:
+        try:
+            results.runs.append(load_run(path))
+        except UserError as exc:
+            results.rejected.append((Path(path), str(exc)))
+    return results
+
+
+def newest_result(storage: Path = DEFAULT_STORAGE) -> Path:
+    """The most recent result file that pytest-benchmark autosaved under *storage*."""
+    files = sorted(storage.glob("*/*.json"), key=lambda p: p.stat().st_mtime) if storage.is_dir() else []
+    if not files:
+        raise UserError(f"{storage}/: no result files yet; run `commbench run` first")
+    return files[-1]
+
+
+def tidy(runs: list[RunFile]) -> pd.DataFrame:
+    """One row per benchmark: labels, flattened params and metrics, stats in seconds.
+
+    Columns: file, machine, datetime, name, group, family, subject, every key of
+    ``params`` (e.g. payload, op), ``metric.<name>`` for every metric, ``min`` ..
+    ``iterations`` (seconds, rounds), and ``samples`` (the raw per-round times in
+    seconds, or None when the file was saved without them).
+    """
+    rows = []
+    for run in runs:
+        for bench in run.benchmarks:
+            extra = bench.get("extra_info") or {}
+            stats = bench["stats"]
+            row: dict[str, Any] = {
+                "file": str(run.path),
+                "machine": run.machine,
+                "datetime": run.datetime,
+                "name": bench.get("name"),
+                "group": bench.get("group"),
+                "family": extra.get("family", "unknown"),
+                "subject": extra.get("subject", bench.get("name")),
+            }
+            row.update(extra.get("params") or {})
+            row.update({f"metric.{k}": v for k, v in (extra.get("metrics") or {}).items()})
+            row.update({k: stats.get(k) for k in STAT_COLUMNS})
+            row["samples"] = stats.get("data")
+            rows.append(row)
+    return pd.DataFrame(rows)
