@@ -1,0 +1,274 @@
+"""Pure statistics helpers for benchmark timings (numpy only).
+
+Every function takes arrays of sample times. They are unit-agnostic: pass seconds,
+nanoseconds or anything else, as long as both arguments of a comparison use the same unit.
+Returned locations (percentiles, means) are in the input unit; ratios are dimensionless.
+Non-finite or empty inputs are rejected with ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "bootstrap_ratio_ci",
+    "geometric_mean",
+    "mann_whitney_u",
+    "median_ratio",
+    "percentiles",
+    "stability_warnings",
+    "verdict",
+]
+
+# Upper bound on the number of elements materialised at once by the bootstrap
+# (index array and resampled values each hold this many; 2**23 int64 ~ 64 MiB).
+_MAX_CHUNK_ELEMENTS = 2**23
+
+Stat = Callable[..., Any]
+
+
+def _as_1d(samples: ArrayLike, name: str = "samples") -> np.ndarray:
+    """Validate and flatten ``samples`` to a 1-D float64 array."""
+    arr = np.asarray(samples, dtype=np.float64).ravel()
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: at least one sample time is required")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def percentiles(samples: ArrayLike, qs: Sequence[float] = (50, 90, 99, 99.9)) -> dict[str, float]:
+    """Summarise sample times with percentiles and basic moments.
+
+    Parameters
+    ----------
+    samples : array_like
+        Sample times (any unit, e.g. s or ns).
+    qs : sequence of float
+        Percentiles in [0, 100], computed with linear interpolation (numpy default).
+
+    Returns
+    -------
+    dict
+        ``"p50"``, ``"p90"``, ``"p99"``, ``"p99.9"`` (one ``f"p{q:g}"`` key per q),
+        ``"min"``, ``"max"``, ``"mean"`` in the input unit, and ``"n"`` (sample count).
+    """
+    arr = _as_1d(samples)
+    q = np.asarray(qs, dtype=np.float64)
+    if np.any((q < 0) | (q > 100)):
+        raise ValueError(f"percentiles must lie in [0, 100], got {list(qs)}")
+    out: dict[str, float] = {
+        f"p{qi:g}": float(v) for qi, v in zip(qs, np.percentile(arr, q), strict=True)
+    }
+    out["max"] = float(arr.max())
+    out["min"] = float(arr.min())
+    out["mean"] = float(arr.mean())
+    out["n"] = int(arr.size)
+    return out
+
+
+def median_ratio(a: ArrayLike, b: ArrayLike) -> float:
+    """Return ``median(b) / median(a)`` (dimensionless; < 1 means b is faster).
+
+    ``a`` and ``b`` are sample times in the same unit.
+    """
+    med_a = float(np.median(_as_1d(a, "a")))
+    if med_a == 0.0:
+        raise ValueError("median of a is 0: the ratio is undefined")
+    return float(np.median(_as_1d(b, "b"))) / med_a
+
+
+def _resampled_stat(
+    x: np.ndarray, rng: np.random.Generator, n_resamples: int, stat: Stat, max_elements: int
+) -> np.ndarray:
+    """``stat`` of ``n_resamples`` bootstrap resamples of ``x``, in row chunks."""
+    n = x.size
+    rows = max(1, max_elements // n)
+    out = np.empty(n_resamples, dtype=np.float64)
+    for start in range(0, n_resamples, rows):
+        stop = min(start + rows, n_resamples)
+        resamples = x[rng.integers(0, n, size=(stop - start, n))]
+        try:
+            values = np.asarray(stat(resamples, axis=1), dtype=np.float64)
+        except TypeError:  # stat has no ``axis`` keyword: one call per resample
+            values = np.array([stat(row) for row in resamples], dtype=np.float64)
+        if values.shape != (stop - start,):
+            raise ValueError("stat must reduce each resample to a single number")
+        out[start:stop] = values
+    return out
+
+
+def bootstrap_ratio_ci(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    stat: Stat = np.median,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Point estimate and percentile-bootstrap CI of ``stat(b) / stat(a)``.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Sample times in the same unit (any unit); each is resampled independently.
+    stat : callable
+        Location statistic. Vectorised when it accepts ``axis`` (``np.median``,
+        ``np.mean``); otherwise it is called once per resample.
+    n_resamples : int
+        Number of bootstrap resamples.
+    confidence : float
+        Two-sided confidence level in (0, 1).
+    seed : int
+        Seed; the result is reproducible for a given seed and inputs.
+
+    Returns
+    -------
+    tuple of float
+        ``(ratio, low, high)``, dimensionless.
+    """
+    xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    stat_a = float(stat(xa))
+    if stat_a == 0.0:
+        raise ValueError("stat(a) is 0: the ratio is undefined")
+    ratio = float(stat(xb)) / stat_a
+
+    # Independent child streams keep a's and b's resamples independent of chunking.
+    rng_a, rng_b = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    sa = _resampled_stat(xa, rng_a, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
+    sb = _resampled_stat(xb, rng_b, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = sb / sa
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    low, high = np.percentile(ratios, [tail, 100.0 - tail])
+    return ratio, float(low), float(high)
+
+
+def mann_whitney_u(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
+    """Mann-Whitney U test with the normal approximation.
+
+    Tie-corrected variance and continuity correction; matches
+    ``scipy.stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")``.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Sample times in the same unit (any unit; only their ranks matter).
+
+    Returns
+    -------
+    tuple of float
+        ``(U, p)``: U statistic of ``a`` (number of pairs with a > b, ties counting 1/2)
+        and the two-sided p-value. All-identical samples give ``p = 1.0``.
+    """
+    xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
+    n1, n2 = xa.size, xb.size
+    n = n1 + n2
+    x = np.concatenate([xa, xb])
+
+    # Average ranks (1-based) with tie groups.
+    order = np.argsort(x, kind="mergesort")
+    xs = x[order]
+    new_group = np.concatenate([[True], xs[1:] != xs[:-1]])
+    group = np.cumsum(new_group) - 1
+    bounds = np.concatenate([np.flatnonzero(new_group), [n]])
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = 0.5 * (bounds[group] + bounds[group + 1] + 1)
+    ties = np.diff(bounds).astype(np.float64)
+
+    u1 = float(ranks[:n1].sum()) - n1 * (n1 + 1) / 2.0
+    u = max(u1, n1 * n2 - u1)
+    tie_term = float(np.sum(ties**3 - ties))
+    var = n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1)))
+    if var <= 0.0:  # every value identical: no evidence of any difference
+        return u1, 1.0
+    z = (u - n1 * n2 / 2.0 - 0.5) / math.sqrt(var)
+    p = 2.0 * 0.5 * math.erfc(z / math.sqrt(2.0))  # 2 * P(N(0,1) > z)
+    return u1, min(max(p, 0.0), 1.0)
+
+
+def verdict(a: ArrayLike, b: ArrayLike, *, alpha: float = 0.05, min_effect: float = 0.0) -> str:
+    """Classify sample times ``b`` against baseline ``a`` (smaller times are faster).
+
+    Rule: ``b`` is "faster" (resp. "slower") only if all of these hold:
+
+    1. the two-sided Mann-Whitney U p-value (``mann_whitney_u``) is ``< alpha``;
+    2. the ``1 - alpha`` percentile-bootstrap CI of ``median(b) / median(a)``
+       (``bootstrap_ratio_ci``, default resamples and seed) lies entirely below
+       (resp. above) 1.0;
+    3. the rank statistic points the same way (U of ``a`` above resp. below ``n_a*n_b/2``);
+    4. the point ratio differs from 1 by at least ``min_effect`` (relative, e.g. 0.02 = 2%).
+
+    Otherwise the result is "no significant difference". Inputs may be in any unit
+    (the same for both).
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    if min_effect < 0.0:
+        raise ValueError(f"min_effect must be >= 0, got {min_effect}")
+    xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
+    u, p = mann_whitney_u(xa, xb)
+    if not p < alpha:
+        return "no significant difference"
+    ratio, low, high = bootstrap_ratio_ci(xa, xb, confidence=1.0 - alpha)
+    if abs(ratio - 1.0) < min_effect:
+        return "no significant difference"
+    half = xa.size * xb.size / 2.0
+    if high < 1.0 and u > half:
+        return "faster"
+    if low > 1.0 and u < half:
+        return "slower"
+    return "no significant difference"
+
+
+def geometric_mean(ratios: ArrayLike) -> float:
+    """Geometric mean of positive values (e.g. dimensionless speed ratios).
+
+    Raises ``ValueError`` if empty or if any value is <= 0.
+    """
+    arr = _as_1d(ratios, "ratios")
+    if np.any(arr <= 0.0):
+        raise ValueError("geometric_mean needs strictly positive values")
+    return float(np.exp(np.mean(np.log(arr))))
+
+
+def stability_warnings(samples: ArrayLike, *, rounds_min: int = 5) -> list[str]:
+    """Warn about unstable timings, in the spirit of ``pyperf check``.
+
+    Flags: fewer than ``rounds_min`` samples; sample std dev (ddof=1) >= 10% of the
+    mean; minimum or maximum >= 50% away from the median. Times may be in any unit.
+
+    Returns
+    -------
+    list of str
+        Short human-readable warnings; empty when the samples look stable.
+    """
+    arr = _as_1d(samples)
+    n = arr.size
+    warnings: list[str] = []
+    if n < rounds_min:
+        warnings.append(f"only {n} samples (fewer than {rounds_min})")
+    mean = float(arr.mean())
+    if n > 1 and mean > 0.0:
+        pct = float(arr.std(ddof=1)) / mean * 100.0
+        if pct >= 10.0:
+            warnings.append(f"std dev is {pct:.0f}% of the mean")
+    median = float(np.median(arr))
+    if median > 0.0:
+        low = (median - float(arr.min())) / median * 100.0
+        if low >= 50.0:
+            warnings.append(f"min is {low:.0f}% below the median")
+        high = (float(arr.max()) - median) / median * 100.0
+        if high >= 50.0:
+            warnings.append(f"max is {high:.0f}% above the median")
+    return warnings
