@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
+
 import pytest
 
 from commbench.codecs import CODECS, Unsupported
-from commbench.corpus import Payload, builtin_payloads, sweep_payload, sweep_sizes
+from commbench.corpus import Payload, builtin_payloads
 from commbench.errors import UserError
 from commbench.marshalling import Prepared, prepare
+from commbench.pytest_plugin import REJECTED, UNSUPPORTED
 from commbench.user_payloads import load_user_payload, resolve_payload_args
-from conftest import REJECTED, UNSUPPORTED
 
 
 def marshalling_payloads(config: pytest.Config) -> list[Payload]:
     """Built-in corpus, size sweep and the user's files; bad files are reported, not fatal."""
     profile = config.getoption("--profile")
-    payloads = builtin_payloads(profile)
-    payloads += [sweep_payload(size, 0) for size in sweep_sizes(profile)]
+    payloads = builtin_payloads(profile)  # the shapes, then the size sweep
     # `commbench run` has already checked payloads/ and passes the good files on
     include_dropped = not os.environ.get("COMMBENCH_SKIP_DROPPED_PAYLOADS")
-    for path in resolve_payload_args(config.getoption("--payload"), include_dropped=include_dropped):
+    for path in resolve_payload_args(
+        config.getoption("--payload"), include_dropped=include_dropped
+    ):
         try:
             payloads.append(load_user_payload(path))
         except UserError as exc:

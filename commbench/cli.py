@@ -18,8 +18,8 @@ from commbench.profiles import DEFAULT_PROFILE, PROFILES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-SUITES: dict[str, str] = {
-    "marshalling": "bench/test_marshalling.py",
+SUITES: dict[str, tuple[str, ...]] = {
+    "marshalling": ("bench/test_marshalling.py", "bench/test_harness_overhead.py"),
 }
 """Suite name -> benchmark module; a new family is one entry here."""
 
@@ -49,13 +49,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         except UserError as exc:
             print(f"commbench: error: {exc}", file=sys.stderr)
             rejected += 1
-    storage = PROJECT_ROOT / ".benchmarks"
+    storage = Path(args.results_dir).resolve()
     before = set(storage.glob("*/*.json"))
     command = [
         sys.executable,
         "-m",
         "pytest",
-        *[SUITES[s] for s in args.suite],
+        *[module for s in args.suite for module in SUITES[s]],
         "-p",
         "no:cacheprovider",
         "-q",
@@ -82,7 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report_path:
             print(f"report:  {report_path}")
     if rejected:
-        print(f"commbench: {rejected} payload file(s) refused; see the lines above", file=sys.stderr)
+        print(
+            f"commbench: {rejected} payload file(s) refused; see the lines above", file=sys.stderr
+        )
         return EXIT_USER_ERROR
     return 0 if status in (0, 2) else status
 
@@ -140,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a JSON file of your own to benchmark beside the built-in corpus (repeatable)",
     )
     run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    run.add_argument(
+        "--results-dir",
+        default=str(PROJECT_ROOT / ".benchmarks"),
+        metavar="DIR",
+        help="where pytest-benchmark stores result files (default: .benchmarks/)",
+    )
     run.add_argument(
         "pytest_args",
         nargs="*",

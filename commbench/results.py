@@ -104,9 +104,9 @@ def load_run(path: Path | str) -> RunFile:
 def _schema_of_benchmarks(path: Path, benchmarks: list[Any]) -> Any:
     """A plain pytest-benchmark file (not written by commbench) has no schema block."""
     for bench in benchmarks:
-        if isinstance(bench, dict) and isinstance(bench.get("extra_info"), dict):
-            if "schema" in bench["extra_info"]:
-                return bench["extra_info"]["schema"]
+        extra = bench.get("extra_info") if isinstance(bench, dict) else None
+        if isinstance(extra, dict) and "schema" in extra:
+            return extra["schema"]
     raise UserError(f"{path}: a pytest-benchmark result, but not written by commbench (no schema)")
 
 
@@ -123,7 +123,11 @@ def load_results(paths: list[Path | str]) -> Results:
 
 def newest_result(storage: Path = DEFAULT_STORAGE) -> Path:
     """The most recent result file that pytest-benchmark autosaved under *storage*."""
-    files = sorted(storage.glob("*/*.json"), key=lambda p: p.stat().st_mtime) if storage.is_dir() else []
+    files = (
+        sorted(storage.glob("*/*.json"), key=lambda p: p.stat().st_mtime)
+        if storage.is_dir()
+        else []
+    )
     if not files:
         raise UserError(f"{storage}/: no result files yet; run `commbench run` first")
     return files[-1]

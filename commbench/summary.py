@@ -31,21 +31,22 @@ def marshalling_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def print_marshalling_summary(table: pd.DataFrame, console: Console | None = None) -> None:
     """One rich table per payload, fastest encoder first."""
-    console = console or Console()
+    console = console or Console(width=max(Console().width, 100))
     summary = marshalling_summary(table)
     if summary.empty:
         return
     for payload, group in summary.groupby("payload", sort=False):
         out = Table(title=f"marshalling: {payload}", title_justify="left")
-        for column in ("codec", "encode", "x", "decode", "x", "decode+touch", "bytes", "zlib"):
-            out.add_column(column, justify="left" if column == "codec" else "right")
+        out.add_column("codec", no_wrap=True)
+        for column in ("encode", "×fastest", "decode", "×fastest", "+touch", "bytes", "zlib"):
+            out.add_column(column, justify="right", no_wrap=True)
         for _, row in group.sort_values("encode", na_position="last").iterrows():
             out.add_row(
                 row["subject"],
                 format_seconds(row.get("encode")),
-                f"{row.get('encode_x', float('nan')):.2f}",
+                f"{row.get('encode_x', float('nan')):.1f}",
                 format_seconds(row.get("decode")),
-                f"{row.get('decode_x', float('nan')):.2f}",
+                f"{row.get('decode_x', float('nan')):.1f}",
                 format_seconds(row.get("decode+touch")),
                 format_bytes(row["metric.encoded_bytes"]),
                 format_bytes(row["metric.compressed_bytes"]),

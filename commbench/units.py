@@ -24,5 +24,6 @@ def format_bytes(n: float | None) -> str:
         return "-"
     for scale, unit in _SIZE_UNITS:
         if abs(n) >= scale:
-            return f"{n / scale:.1f} {unit}"
+            value = n / scale
+            return f"{value:.0f} {unit}" if abs(value) >= 100 else f"{value:.1f} {unit}"
     return f"{int(n)} B"

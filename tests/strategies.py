@@ -15,8 +15,12 @@ json_scalars = (
 
 json_documents = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(st.characters(exclude_categories=("Cs",)), max_size=8), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=("Cs",)), max_size=8), children, max_size=5
+        )
+    ),
     max_leaves=30,
 )
 """Arbitrary JSON-like documents (dict keys are str)."""

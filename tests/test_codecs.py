@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from commbench.codecs import CODECS, Unsupported
-from commbench.codecs.walk import first_difference, restore_binary, b64_default, touch_plain
+from commbench.codecs.walk import b64_default, first_difference, restore_binary, touch_plain
 from commbench.corpus import Payload
 from commbench.edge_cases import EDGE_CASES, edge_payload, support_matrix
 from commbench.marshalling import prepare
@@ -42,7 +42,10 @@ def test_registry_holds_every_format() -> None:
 @given(doc=json_objects)
 def test_json_like_codecs_round_trip_arbitrary_documents(name: str, doc: dict) -> None:
     prepared = prepare(CODECS[name], _payload(doc))
-    assert first_difference(doc, prepared.bound.to_plain(prepared.bound.decode(prepared.encoded))) is None
+    assert (
+        first_difference(doc, prepared.bound.to_plain(prepared.bound.decode(prepared.encoded)))
+        is None
+    )
     assert prepared.metrics["encoded_bytes"] == len(prepared.encoded) > 0
 
 

@@ -13,11 +13,7 @@ def _bind(payload: Payload) -> Bound:
     except ImportError as exc:
         raise Unsupported("msgpack is not installed") from exc
     packer = msgpack.Packer()
-
-    def decode(data: bytes) -> object:
-        return msgpack.unpackb(data)
-
-    return Bound(payload.value, packer.pack, decode, lambda doc: doc, touch_plain)
+    return Bound(payload.value, packer.pack, msgpack.unpackb, lambda doc: doc, touch_plain)
 
 
 CODEC = Codec(

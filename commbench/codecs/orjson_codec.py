@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from commbench.codecs import Bound, Codec, Unsupported
 from commbench.codecs.walk import b64_default, restore_binary, touch_plain
 from commbench.corpus import Payload, binary_keys
@@ -13,14 +15,15 @@ def _bind(payload: Payload) -> Bound:
     except ImportError as exc:
         raise Unsupported("orjson is not installed") from exc
     keys = binary_keys(payload)
-    dumps, loads = orjson.dumps, orjson.loads
+    loads = orjson.loads
+    # partial, not a closure: no Python frame between the harness and the library
+    encode = functools.partial(orjson.dumps, default=b64_default)
+    if keys:
 
-    def encode(doc: object) -> bytes:
-        return dumps(doc, default=b64_default)
-
-    def decode(data: bytes) -> object:
-        return restore_binary(loads(data), keys)
-
+        def decode(data: bytes) -> object:
+            return restore_binary(loads(data), keys)
+    else:
+        decode = loads
     return Bound(payload.value, encode, decode, lambda doc: doc, touch_plain)
 
 

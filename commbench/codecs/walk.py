@@ -49,12 +49,14 @@ def touch_plain(doc: Any) -> int:
     """Visit every value of a decoded plain document; return how many scalars were seen."""
     count = 0
     stack = [doc]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+        node = pop()
+        kind = type(node)
+        if kind is dict:
+            extend(node.values())
+        elif kind is list:
+            extend(node)
         else:
             count += 1
     return count

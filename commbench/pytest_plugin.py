@@ -1,0 +1,68 @@
+"""pytest plugin: commbench options shared by bench/ and tests/, and the hooks that make
+result files self-describing (machine fingerprint, schema, unsupported rows).
+
+Loaded by the root conftest.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from commbench.profiles import DEFAULT_PROFILE, PROFILES
+
+UNSUPPORTED = pytest.StashKey[list]()
+REJECTED = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("commbench")
+    group.addoption(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="corpus and sweep sizes: quick (a first look) or full",
+    )
+    group.addoption(
+        "--payload",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a JSON file to benchmark beside the built-in corpus (repeatable)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[UNSUPPORTED] = []
+    config.stash[REJECTED] = []
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    from commbench.machine import fingerprint, protobuf_backend_warning
+
+    info = fingerprint()
+    machine_info["commbench"] = info
+    warning = protobuf_backend_warning(str(info.get("protobuf_backend")))
+    if warning:
+        sys.stderr.write(warning + "\n")
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict) -> None:
+    from commbench.results import SCHEMA_VERSION
+
+    block: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "profile": config.getoption("--profile"),
+        "unsupported": config.stash[UNSUPPORTED],
+        "rejected_payloads": config.stash[REJECTED],
+    }
+    if any(
+        b.get("extra_info", {}).get("family") == "marshalling" for b in output_json["benchmarks"]
+    ):
+        from commbench.codecs import CODECS
+        from commbench.edge_cases import support_matrix
+
+        block["support"] = support_matrix(CODECS.values())
+    output_json["commbench"] = block
