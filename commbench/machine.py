@@ -79,7 +79,9 @@ def fingerprint() -> dict[str, object]:
         "hostname": socket.gethostname(),
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
-        "cpu_affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_affinity": sorted(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
         "memory_total_bytes": _memory_total_bytes(),
         "kernel": platform.release(),
         "os": platform.platform(),

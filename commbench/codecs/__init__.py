@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from commbench.corpus import Payload
 
 
-class Unsupported(Exception):  # noqa: N818 - it is an outcome, not a failure
+class Unsupported(Exception):
     """This codec cannot carry this payload; the message says why."""
 
 

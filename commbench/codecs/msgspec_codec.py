@@ -40,8 +40,7 @@ CODECS = (
         distribution="msgspec",
         wire_format="JSON",
         bind=_binder("json", restores_base64=True),
-        cannot_carry="bytes (sent as base64 text); NaN/Infinity (written as null); "
-        "lone surrogates",
+        cannot_carry="bytes (sent as base64 text); NaN/Infinity (written as null); lone surrogates",
     ),
     Codec(
         name="msgspec-msgpack",
