@@ -1,0 +1,116 @@
+"""The echo side: ``python -m commbench.transports.peer SERVER [--listen ADDR] [--cpu N]``.
+
+Started by the suite's fixtures on loopback, or by ``commbench peer`` on another
+machine for LAN runs. Prints ``READY {json}`` once listening, then serves until
+SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from commbench.transports.framing import DEFAULT_MAX_FRAME_BYTES
+from commbench.transports.peerproc import die_with_parent
+
+ServerFn = Callable[[argparse.Namespace, Callable[[dict[str, Any]], None]], None]
+
+SERVERS: dict[str, str] = {
+    "tcp": "commbench.transports.peer:serve_tcp",
+    "uds": "commbench.transports.peer:serve_uds",
+    "udp": "commbench.transports.peer:serve_udp",
+    "lan": "commbench.transports.peer:serve_lan",
+}
+"""Server name -> "module:function"; a transport adds its server here."""
+
+
+def serve_tcp(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
+    from commbench.transports import sockets
+
+    listener = sockets.tcp_listener(args.listen)
+    host, port = listener.getsockname()[:2]
+    ready({"tcp": [host, port]})
+    sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
+
+
+def serve_uds(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
+    from commbench.transports import sockets
+
+    listener, path = sockets.uds_listener()
+    try:
+        ready({"uds": path})
+        sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
+    finally:
+        os.unlink(path)
+
+
+def serve_udp(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
+    from commbench.transports import sockets
+
+    sock = sockets.udp_socket(args.listen)
+    host, port = sock.getsockname()[:2]
+    ready({"udp": [host, port]})
+    sockets.serve_udp(sock)
+
+
+def serve_lan(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
+    """TCP and UDP on the given port, each in its own thread (the LAN peer)."""
+    from commbench.transports import sockets
+
+    listener = sockets.tcp_listener(args.listen)
+    host, port = listener.getsockname()[:2]
+    udp = sockets.udp_socket(f"{args.listen.rpartition(':')[0]}:{port}")
+    threading.Thread(target=sockets.serve_udp, args=(udp,), daemon=True).start()
+    ready({"tcp": [host, port], "udp": [host, port]})
+    sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m commbench.transports.peer")
+    parser.add_argument("server", choices=sorted(SERVERS))
+    parser.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT (port 0: any free)")
+    parser.add_argument("--cpu", type=int, default=None, help="pin the peer to this CPU")
+    parser.add_argument("--max-frame-bytes", type=int, default=DEFAULT_MAX_FRAME_BYTES)
+    parser.add_argument("--idle-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument("--orphan-ok", action="store_true", help="keep running if the parent dies")
+    parser.add_argument("--options", default="{}", help="JSON options for the server")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.options = json.loads(args.options)
+    if not args.orphan_ok:
+        die_with_parent()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    module_name, _, function = SERVERS[args.server].partition(":")
+    serve: ServerFn = getattr(importlib.import_module(module_name), function)
+
+    def ready(address: dict[str, Any]) -> None:
+        info = {"server": args.server, "pid": os.getpid(), "cpu": args.cpu, **address}
+        print("READY " + json.dumps(info), flush=True)
+
+    try:
+        serve(args, ready)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(
+            f"commbench peer: error: {args.server} on {args.listen}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
