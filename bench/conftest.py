@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -12,6 +13,7 @@ from commbench.corpus import Payload, builtin_payloads
 from commbench.errors import UserError
 from commbench.marshalling import Prepared, prepare
 from commbench.pytest_plugin import REJECTED, UNSUPPORTED
+from commbench.transports.cases import Case, cases
 from commbench.user_payloads import load_user_payload, resolve_payload_args
 
 
@@ -33,9 +35,14 @@ def marshalling_payloads(config: pytest.Config) -> list[Payload]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    config = metafunc.config
     if "payload" in metafunc.fixturenames:
-        payloads = marshalling_payloads(metafunc.config)
+        payloads = marshalling_payloads(config)
         metafunc.parametrize("payload", payloads, ids=[p.name for p in payloads])
+    for kind in ("latency", "throughput"):
+        if f"{kind}_case" in metafunc.fixturenames:
+            found = cases(kind, config.getoption("--profile"), config.getoption("--peer"))
+            metafunc.parametrize(f"{kind}_case", found, ids=[c.id for c in found])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -62,13 +69,54 @@ def prepared(request: pytest.FixtureRequest, payload: Payload, codec_name: str) 
     """The codec bound to the payload and checked once; unsupported -> recorded and skipped."""
     outcome = _prepared(codec_name, payload)
     if isinstance(outcome, str):
-        record = {
-            "family": "marshalling",
-            "subject": codec_name,
-            "params": {"payload": payload.name},
-            "reason": outcome,
-        }
-        if record not in request.config.stash[UNSUPPORTED]:
-            request.config.stash[UNSUPPORTED].append(record)
-        pytest.skip(f"{codec_name} cannot carry {payload.name}: {outcome}")
+        params = {"payload": payload.name}
+        record_unsupported(request.config, "marshalling", codec_name, params, outcome)
     return outcome
+
+
+# ------------------------------------------------------------------ transports
+
+
+class LinkPool:
+    """Open links (client + peer process) shared by the sizes of one transport x placement.
+
+    Everything opened is closed at the end of the session, whatever happens, so no
+    peer process outlives the run.
+    """
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        self._stack = contextlib.ExitStack()
+        self._links: dict[tuple[str, str], object] = {}
+
+    def get(self, case: Case) -> object:
+        key = (case.transport.name, case.placement.name)
+        if key not in self._links:
+            self._links[key] = self._stack.enter_context(
+                case.transport.open(case.placement, self.options)
+            )
+        return self._links[key]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def link_pool(request: pytest.FixtureRequest):
+    profile = request.config.getoption("--profile")
+    pool = LinkPool(
+        {
+            "peer": request.config.getoption("--peer"),
+            "profile": profile,
+            "sizes": sorted({c.size_bytes for c in cases("latency", profile)}),
+        }
+    )
+    yield pool
+    pool.close()
+
+
+def record_unsupported(config: pytest.Config, family: str, subject: str, params: dict, reason: str):
+    record = {"family": family, "subject": subject, "params": params, "reason": reason}
+    if record not in config.stash[UNSUPPORTED]:
+        config.stash[UNSUPPORTED].append(record)
+    pytest.skip(f"{subject}: {reason}")

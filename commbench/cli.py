@@ -20,6 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 SUITES: dict[str, tuple[str, ...]] = {
     "marshalling": ("bench/test_marshalling.py", "bench/test_harness_overhead.py"),
+    "latency": ("bench/test_latency.py",),
+    "throughput": ("bench/test_throughput.py",),
 }
 """Suite name -> benchmark module; a new family is one entry here."""
 
@@ -40,6 +42,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not (PROJECT_ROOT / "bench").is_dir():
         raise UserError(f"{PROJECT_ROOT}: no bench/ here; run commbench from the project checkout")
+    if args.peer:
+        from commbench.transports.remote import peer_fingerprint
+
+        peer_fingerprint(args.peer)  # unreachable: one line and exit status 2, before any work
     rejected = 0
     good: list[str] = []
     for path in resolve_payload_args(args.payload):
@@ -67,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"--benchmark-storage=file://{storage}",
         *PROFILES[args.profile],
         *[f"--payload={p}" for p in good],
+        *([f"--peer={args.peer}"] if args.peer else []),
         *args.pytest_args,
     ]
     env = {**os.environ, "COMMBENCH_SKIP_DROPPED_PAYLOADS": "1"}
@@ -91,9 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_summary(result: Path) -> None:
     from commbench.results import load_results
-    from commbench.summary import print_marshalling_summary
+    from commbench.summary import print_summaries
 
-    print_marshalling_summary(load_results([result]).table())
+    print_summaries(load_results([result]).table())
 
 
 def _render_report(paths: list[Path], output: Path | None) -> Path | None:
@@ -103,6 +110,27 @@ def _render_report(paths: list[Path], output: Path | None) -> Path | None:
     except ImportError:
         return None
     return render_html(paths, output)
+
+
+def cmd_peer(args: argparse.Namespace) -> int:
+    """Serve as the echo side of LAN runs until Ctrl-C."""
+    from commbench.transports import peer
+    from commbench.transports.sockets import parse_host_port
+
+    try:
+        host, _ = parse_host_port(args.listen)
+    except ValueError as exc:
+        raise UserError(f"--listen {args.listen}: {exc}") from None
+    if not host.startswith("127.") and host != "::1" and not args.allow_non_loopback:
+        raise UserError(
+            f"--listen {args.listen} is not a loopback address: binding it exposes the peer "
+            "to the network; add --allow-non-loopback to do so on purpose"
+        )
+    print(f"commbench peer: serving TCP+UDP on {args.listen} (Ctrl-C to stop)", file=sys.stderr)
+    status = peer.main(["lan", "--listen", args.listen, "--orphan-ok", "--idle-timeout", "600"])
+    if status == 2:
+        raise UserError(f"cannot listen on {args.listen} (in use, or not an address of this host)")
+    return status
 
 
 def cmd_machine(args: argparse.Namespace) -> int:
@@ -116,6 +144,7 @@ def cmd_machine(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "machine": cmd_machine,
+    "peer": cmd_peer,
 }
 
 
@@ -141,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a JSON file of your own to benchmark beside the built-in corpus (repeatable)",
     )
+    run.add_argument(
+        "--peer",
+        metavar="HOST:PORT",
+        help="LAN mode: measure latency/throughput against `commbench peer` on another machine",
+    )
     run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
     run.add_argument(
         "--results-dir",
@@ -153,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="-- PYTEST_ARGS",
         help="passed to pytest after '--', e.g. -- --benchmark-disable-gc",
+    )
+
+    peer = sub.add_parser("peer", help="the echo side for LAN runs", description=cmd_peer.__doc__)
+    peer.add_argument("--listen", default="127.0.0.1:7800", metavar="HOST:PORT")
+    peer.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="binding a non-loopback address is an explicit choice",
     )
 
     sub.add_parser("machine", help="print the machine fingerprint as JSON")

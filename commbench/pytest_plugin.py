@@ -26,6 +26,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="corpus and sweep sizes: quick (a first look) or full",
     )
     group.addoption(
+        "--peer",
+        default=None,
+        metavar="HOST:PORT",
+        help="LAN mode: measure against `commbench peer` on another machine",
+    )
+    group.addoption(
         "--payload",
         action="append",
         default=[],
@@ -65,4 +71,10 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         from commbench.edge_cases import support_matrix
 
         block["support"] = support_matrix(CODECS.values())
+    peer = config.getoption("--peer")
+    if peer:
+        from commbench.transports.remote import peer_fingerprint
+
+        block["peer"] = peer
+        block["peer_machine"] = peer_fingerprint(peer)
     output_json["commbench"] = block

@@ -52,3 +52,47 @@ def print_marshalling_summary(table: pd.DataFrame, console: Console | None = Non
                 format_bytes(row["metric.compressed_bytes"]),
             )
         console.print(out)
+
+
+def latency_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One-way p50 and p99 (seconds) per transport, placement and path at the summary sizes."""
+    from commbench.transports.latency import SUMMARY_SIZES_BYTES
+
+    rows = table[table["family"] == "latency"]
+    if rows.empty:
+        return pd.DataFrame()
+    rows = rows[rows["size_bytes"].isin(SUMMARY_SIZES_BYTES)].copy()
+    rows["p50"] = rows["metric.one_way_p50_ns"] / 1e9
+    rows["p99"] = rows["metric.one_way_p99_ns"] / 1e9
+    return rows.pivot_table(
+        index=["path", "subject", "placement"], columns="size_bytes", values=["p50", "p99"]
+    )
+
+
+def print_latency_summary(table: pd.DataFrame, console: Console | None = None) -> None:
+    """One-way latency p50 / p99 at 64 B, 4 KiB and 64 KiB, fastest first."""
+    console = console or Console(width=max(Console().width, 100))
+    wide = latency_summary(table)
+    if wide.empty:
+        return
+    sizes = sorted(wide.columns.get_level_values(1).unique())
+    out = Table(title="one-way latency, p50 / p99 (RTT / 2)", title_justify="left")
+    for column in ("path", "transport", "placement"):
+        out.add_column(column, no_wrap=True)
+    for size in sizes:
+        out.add_column(format_bytes(size), justify="right", no_wrap=True)
+    order = wide[("p50", sizes[0])].sort_values(na_position="last").index
+    for path, subject, placement in order:
+        cells = [
+            f"{format_seconds(wide.loc[(path, subject, placement), ('p50', size)])} / "
+            f"{format_seconds(wide.loc[(path, subject, placement), ('p99', size)])}"
+            for size in sizes
+        ]
+        out.add_row(path, subject, placement, *cells)
+    console.print(out)
+
+
+def print_summaries(table: pd.DataFrame) -> None:
+    """Every family's terminal summary that has rows in *table*."""
+    print_marshalling_summary(table)
+    print_latency_summary(table)

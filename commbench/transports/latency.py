@@ -100,7 +100,7 @@ def record_samples(benchmark: object, samples_s: np.ndarray) -> None:
     def replayed_perf_counter() -> float:
         return next(replay)
 
-    benchmark._timer = replayed_perf_counter  # noqa: SLF001 - see the docstring
+    benchmark._timer = replayed_perf_counter
     benchmark.pedantic(lambda: None, rounds=len(samples_s), iterations=1, warmup_rounds=0)
 
 

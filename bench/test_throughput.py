@@ -1,0 +1,59 @@
+"""Transport throughput: a stream of messages, counted where it arrives.
+
+Each round is one run of ``stream_count`` messages; the result's rounds are the
+runs' elapsed times. Messages that did not arrive are counted (``lost``), never
+hidden, and a stream that stalls ends at its time limit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from commbench.results import SCHEMA_VERSION
+from commbench.transports import Unsupported
+from commbench.transports.cases import THROUGHPUT_RUNS, Case, stream_count
+from commbench.transports.latency import record_samples
+
+MAX_SECONDS = {"quick": 10.0, "full": 60.0}
+
+
+def test_throughput(benchmark, request, link_pool, throughput_case: Case) -> None:
+    from bench.conftest import record_unsupported
+
+    case = throughput_case
+    profile = request.config.getoption("--profile")
+    count = stream_count(case.size_bytes, profile)
+    runs = []
+    try:
+        link = link_pool.get(case)
+        for _ in range(THROUGHPUT_RUNS[profile]):
+            runs.append(link.stream(case.size_bytes, count, MAX_SECONDS[profile]))
+    except Unsupported as exc:
+        record_unsupported(
+            request.config, "throughput", case.transport.name, case.params(), str(exc)
+        )
+    elapsed_s = np.array([r.elapsed_ns for r in runs]) / 1e9
+    received = np.array([r.received for r in runs])
+    received_bytes = np.array([r.received_bytes for r in runs])
+    assert (received_bytes <= count * case.size_bytes).all()
+    median = int(np.argsort(elapsed_s)[len(elapsed_s) // 2])
+    benchmark.group = f"throughput {case.size_bytes} B {case.path}"
+    benchmark.extra_info.update(
+        family="throughput",
+        subject=case.transport.name,
+        params={**case.params(), "messages_per_run": count, **_labels(link.info)},
+        metrics={
+            "messages_per_s": float(received[median] / elapsed_s[median]),
+            "mb_per_s": float(received_bytes[median] / elapsed_s[median] / 1e6),
+            "sent": int(count * len(runs)),
+            "received": int(received.sum()),
+            "lost": int(sum(r.lost for r in runs)),
+            "timed_out_runs": int(sum(r.timed_out for r in runs)),
+        },
+        schema=SCHEMA_VERSION,
+    )
+    record_samples(benchmark, elapsed_s)
+
+
+def _labels(info: dict) -> dict:
+    return {k: v for k, v in info.items() if "pid" not in k}

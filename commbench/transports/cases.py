@@ -1,0 +1,80 @@
+"""Which transport measurements a run makes: transport x placement x size, and the labels.
+
+Kept apart from the benchmark modules so the CLI, the benchmarks and the tests
+agree on one list, and on what is recorded with each result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from commbench.transports import TRANSPORTS, Transport
+from commbench.transports.latency import PROFILE_SIZES_BYTES
+from commbench.transports.placement import Placement, available_cpus, placements
+
+THROUGHPUT_SIZES_BYTES = {"quick": (64, 4096, 65536, 2**20), "full": tuple(4**i for i in range(11))}
+THROUGHPUT_BYTES_PER_RUN = {"quick": 32 * 2**20, "full": 256 * 2**20}
+THROUGHPUT_MAX_MESSAGES = {"quick": 20_000, "full": 200_000}
+THROUGHPUT_RUNS = {"quick": 3, "full": 7}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measurement: a transport, a placement of its two ends, a message size."""
+
+    transport: Transport
+    placement: Placement
+    size_bytes: int
+    path: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.transport.name}-{self.placement.name}-{self.size_bytes}B"
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "transport": self.transport.name,
+            "size_bytes": self.size_bytes,
+            "placement": self.placement.name,
+            "client_cpu": self.placement.client_cpu,
+            "peer_cpu": self.placement.peer_cpu,
+            "path": self.path,
+            "spinning": self.transport.spinning,
+        }
+
+
+def lan_placement() -> Placement:
+    """Across a LAN only the client's CPU is ours to pin."""
+    return Placement("lan", available_cpus()[0], None)  # type: ignore[arg-type]
+
+
+def cases(kind: str, profile: str, peer: str | None = None) -> list[Case]:
+    """Every case of *kind* ("latency" or "throughput") for *profile*.
+
+    With *peer* (LAN mode) only transports that can reach another machine are kept.
+    """
+    sizes = PROFILE_SIZES_BYTES[profile] if kind == "latency" else THROUGHPUT_SIZES_BYTES[profile]
+    result = []
+    for transport in TRANSPORTS.values():
+        if kind == "throughput" and not transport.streams:
+            continue
+        if kind == "latency" and "fanout" in transport.tags:
+            continue
+        if peer is not None:
+            if not transport.remote:
+                continue
+            spots, path = [lan_placement()], "lan"
+        else:
+            spots, path = placements(transport.spinning), "localhost"
+        for placement in spots:
+            for size in sizes:
+                result.append(Case(transport, placement, size, path))
+    return result
+
+
+def stream_count(size_bytes: int, profile: str) -> int:
+    """Messages per throughput run: a fixed volume, bounded in count."""
+    return max(
+        10, min(THROUGHPUT_MAX_MESSAGES[profile], THROUGHPUT_BYTES_PER_RUN[profile] // size_bytes)
+    )
