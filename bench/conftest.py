@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 
@@ -116,7 +117,14 @@ def link_pool(request: pytest.FixtureRequest):
 
 
 def record_unsupported(config: pytest.Config, family: str, subject: str, params: dict, reason: str):
+    """Keep the reason in the result file's unsupported list, then skip visibly (-rs)."""
     record = {"family": family, "subject": subject, "params": params, "reason": reason}
     if record not in config.stash[UNSUPPORTED]:
         config.stash[UNSUPPORTED].append(record)
     pytest.skip(f"{subject}: {reason}")
+
+
+@pytest.fixture
+def unsupported(request: pytest.FixtureRequest):
+    """``unsupported(family, subject, params, reason)``: record and skip."""
+    return functools.partial(record_unsupported, request.config)

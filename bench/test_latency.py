@@ -16,26 +16,20 @@ from commbench.transports.latency import record_samples, round_trips_for
 MAX_SECONDS = {"quick": 5.0, "full": 30.0}
 
 
-def test_latency(benchmark, request, link_pool, latency_case: Case) -> None:
-    from bench.conftest import record_unsupported
-
+def test_latency(benchmark, request, link_pool, unsupported, latency_case: Case) -> None:
     case = latency_case
     profile = request.config.getoption("--profile")
     if case.transport.max_size_bytes and case.size_bytes > case.transport.max_size_bytes:
-        record_unsupported(
-            request.config,
-            "latency",
-            case.transport.name,
-            case.params(),
-            f"{case.size_bytes} B exceeds the transport's maximum of {case.transport.max_size_bytes} B",
-        )
+        limit = case.transport.max_size_bytes
+        reason = f"{case.size_bytes} B exceeds the transport's maximum of {limit} B"
+        unsupported("latency", case.transport.name, case.params(), reason)
     try:
         link = link_pool.get(case)
         samples = link.measure(
             case.size_bytes, round_trips_for(case.size_bytes, profile), MAX_SECONDS[profile]
         )
     except Unsupported as exc:
-        record_unsupported(request.config, "latency", case.transport.name, case.params(), str(exc))
+        unsupported("latency", case.transport.name, case.params(), str(exc))
     assert samples.rtt_ns.size > 0, f"no round trip completed ({samples.lost} lost)"
     assert (samples.rtt_ns > 0).all()
     one_way = samples.one_way_ns

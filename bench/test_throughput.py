@@ -17,9 +17,7 @@ from commbench.transports.latency import record_samples
 MAX_SECONDS = {"quick": 10.0, "full": 60.0}
 
 
-def test_throughput(benchmark, request, link_pool, throughput_case: Case) -> None:
-    from bench.conftest import record_unsupported
-
+def test_throughput(benchmark, request, link_pool, unsupported, throughput_case: Case) -> None:
     case = throughput_case
     profile = request.config.getoption("--profile")
     count = stream_count(case.size_bytes, profile)
@@ -29,9 +27,7 @@ def test_throughput(benchmark, request, link_pool, throughput_case: Case) -> Non
         for _ in range(THROUGHPUT_RUNS[profile]):
             runs.append(link.stream(case.size_bytes, count, MAX_SECONDS[profile]))
     except Unsupported as exc:
-        record_unsupported(
-            request.config, "throughput", case.transport.name, case.params(), str(exc)
-        )
+        unsupported("throughput", case.transport.name, case.params(), str(exc))
     elapsed_s = np.array([r.elapsed_ns for r in runs]) / 1e9
     received = np.array([r.received for r in runs])
     received_bytes = np.array([r.received_bytes for r in runs])
