@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import IO, Any
 
 READY_TIMEOUT_S = 20.0
 
@@ -28,7 +28,10 @@ class PeerError(Exception):
 class PeerProcess:
     """A running peer; use as a context manager."""
 
-    def __init__(self, server: str, *args: str, cpu: int | None = None) -> None:
+    def __init__(
+        self, server: str, *args: str, cpu: int | None = None, log: IO[str] | None = None
+    ) -> None:
+        self.server = server
         command = [sys.executable, "-m", "commbench.transports.peer", server, *args]
         if cpu is not None:
             command += ["--cpu", str(cpu)]
@@ -37,7 +40,7 @@ class PeerProcess:
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=None,  # the peer's log lines go to our stderr
+            stderr=log,  # the peer's log lines: to our stderr unless a file is given
             text=True,
         )
         self.info: dict[str, Any] = self._wait_ready()
@@ -60,13 +63,14 @@ class PeerProcess:
                     break
             elif self.process.poll() is not None:
                 break
-        status = self.process.poll()
+        try:  # stdout closed or time is up: give an exiting peer a moment to be reaped
+            status = self.process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            status = None
         self.stop()
         if status is None:
-            raise PeerError(
-                f"peer {self.command[4]} did not become ready in {READY_TIMEOUT_S:.0f} s"
-            )
-        raise PeerError(f"peer {self.command[4]} exited with status {status} before it was ready")
+            raise PeerError(f"peer {self.server} did not become ready in {READY_TIMEOUT_S:.0f} s")
+        raise PeerError(f"peer {self.server} exited with status {status} before it was ready")
 
     def stop(self, grace_s: float = 5.0) -> None:
         """End the peer by its PID: SIGTERM, then SIGKILL after *grace_s*."""

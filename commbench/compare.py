@@ -1,0 +1,332 @@
+"""Compare two result files: per-benchmark ratios with bootstrap CIs, per-family summaries.
+
+Pure functions over the tidy table of :func:`commbench.results.tidy` (one row per
+benchmark per file). Benchmarks are matched across files by (family, name); a run is
+identified by its ``file`` value. Times are in seconds; ratios are ``other / baseline``
+and dimensionless (< 1 means ``other`` is faster). The statistics are those of
+:mod:`commbench.stats`; only :func:`print_comparison` does I/O.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from commbench import stats
+from commbench.errors import UserError
+from commbench.results import STAT_COLUMNS
+from commbench.units import format_seconds
+
+KEY = ["family", "name"]
+"""Columns that identify one benchmark across files."""
+
+SUBJECT_PARAMS = ("wire_format", "library_version")
+"""Params of the subject (codec), not of the workload: :func:`normalised` ignores them."""
+
+VOLATILE_FINGERPRINT_KEYS = frozenset({"python_executable"})
+"""Fingerprint keys that differ between checkouts without changing any timing."""
+
+N_RESAMPLES = 2000  # the default of stats.verdict, so the CI shown is the one it decided on
+NO_SAMPLES = "no raw samples"
+NO_DIFFERENCE = "no significant difference"
+
+_LABEL_COLUMNS = {"file", "machine", "datetime", "name", "group", "family", "subject", "samples"}
+
+
+def benchmark_key(row: Mapping[str, Any]) -> tuple[str, str]:
+    """``(family, name)``: what matches a benchmark of one file with one of another."""
+    return (str(row["family"]), str(row["name"]))
+
+
+def run_labels(table: pd.DataFrame, files: Sequence[str]) -> dict[str, str]:
+    """Display label per file: the machine, plus the short file name if machines repeat."""
+    machines = {f: str(table.loc[table["file"] == f, "machine"].iloc[0]) for f in files}
+    repeated = len(set(machines.values())) < len(machines)
+    return {f: f"{m} ({Path(f).stem})" if repeated else m for f, m in machines.items()}
+
+
+def param_columns(table: pd.DataFrame) -> list[str]:
+    """The flattened ``params`` columns that hold a value in at least one row."""
+    labels = _LABEL_COLUMNS.union(STAT_COLUMNS)
+    found = [c for c in table.columns if c not in labels and not c.startswith("metric.")]
+    return [c for c in found if table[c].notna().any()]
+
+
+def _side(table: pd.DataFrame, file: str) -> pd.DataFrame:
+    """The rows of one file, indexed by the benchmark key."""
+    rows = table[table["file"] == file]
+    if rows.empty:
+        known = ", ".join(sorted(table["file"].unique()))
+        raise UserError(f"{file}: not among the loaded result files ({known})")
+    duplicated = rows.duplicated(KEY)
+    if duplicated.any():
+        first = benchmark_key(rows[duplicated].iloc[0])
+        raise UserError(f"{file}: benchmark {first} appears more than once")
+    return rows.set_index(KEY)
+
+
+def _samples(value: Any) -> np.ndarray | None:
+    """Raw per-call seconds as an array, or None when the file was saved without them."""
+    if isinstance(value, list | tuple | np.ndarray) and len(value) > 0:
+        return np.asarray(value, dtype=np.float64)
+    return None
+
+
+def _test(a: np.ndarray | None, b: np.ndarray | None, alpha: float) -> tuple[Any, ...]:
+    """``(ci_low, ci_high, p_value, verdict, noise)`` of other samples ``b`` vs baseline ``a``."""
+    try:
+        sides = [(side, x) for side, x in (("baseline", a), ("other", b)) if x is not None]
+        warned = [(side, stats.stability_warnings(x)) for side, x in sides]
+        noise = "; ".join(f"{side}: {', '.join(w)}" for side, w in warned if w)
+        if a is None or b is None:
+            return np.nan, np.nan, np.nan, NO_SAMPLES, noise
+        # Same resamples, seed and confidence as inside verdict(): the CI is the one it used.
+        conf = 1.0 - alpha
+        _, low, high = stats.bootstrap_ratio_ci(a, b, n_resamples=N_RESAMPLES, confidence=conf)
+        _, p = stats.mann_whitney_u(a, b)
+        return low, high, p, stats.verdict(a, b, alpha=alpha), noise
+    except ValueError as exc:  # a zero median or a non-finite sample
+        return np.nan, np.nan, np.nan, f"not comparable: {exc}", ""
+
+
+def compare_runs(
+    table: pd.DataFrame,
+    baseline: str,
+    other: str,
+    *,
+    alpha: float = 0.05,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """One row per benchmark present in both files ``baseline`` and ``other`` (``file`` values).
+
+    Columns: family, subject, name, the params (payload, op, ...), baseline_median_s,
+    other_median_s, ratio (other / baseline median; < 1 means other is faster), ci_low and
+    ci_high (the ``1 - alpha`` bootstrap CI of the ratio, 2000 resamples of the raw samples),
+    p_value (two-sided Mann-Whitney U), verdict (:func:`commbench.stats.verdict`: "faster",
+    "slower", "no significant difference", or "no raw samples" with NaN CI and p) and noise
+    (the stability warnings of either side, joined with "; ").
+
+    Benchmarks are tested in ``workers`` threads (default: one per CPU, at most 8); numpy
+    releases the GIL in the bootstrap and every test is seeded, so results do not depend
+    on it.
+    """
+    if baseline == other:
+        raise UserError(f"{baseline}: compared with itself")
+    base, oth = _side(table, baseline), _side(table, other)
+    common = base.index.intersection(oth.index, sort=False)
+    base, oth = base.loc[common], oth.loc[common]
+    pairs = [(_samples(a), _samples(b)) for a, b in zip(base["samples"], oth["samples"])]
+    workers = workers or min(os.cpu_count() or 1, 8)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        tests = list(pool.map(lambda pair: _test(*pair, alpha), pairs))
+
+    params = param_columns(base.reset_index())
+    out = base.reset_index()[["family", "subject", "name", *params]]
+    out["baseline_median_s"] = base["median"].to_numpy(dtype=np.float64)
+    out["other_median_s"] = oth["median"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["ratio"] = out["other_median_s"] / out["baseline_median_s"]
+    tested = pd.DataFrame(tests, columns=["ci_low", "ci_high", "p_value", "verdict", "noise"])
+    tested = tested.astype({"ci_low": float, "ci_high": float, "p_value": float})
+    return pd.concat([out, tested.set_axis(out.index)], axis=1)
+
+
+def only_on_one_side(table: pd.DataFrame, baseline: str, other: str) -> pd.DataFrame:
+    """Benchmarks present in just one of the two files: family, subject, name, side, file."""
+    base, oth = _side(table, baseline), _side(table, other)
+    parts = []
+    for side, file, rows, against in (
+        ("baseline", baseline, base, oth),
+        ("other", other, oth, base),
+    ):
+        alone = rows.loc[rows.index.difference(against.index, sort=False)].reset_index()
+        parts.append(alone[["family", "subject", "name"]].assign(side=side, file=file))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _geometric_mean_axis(x: np.ndarray, axis: int | None = None) -> Any:
+    return np.exp(np.mean(np.log(x), axis=axis))
+
+
+def family_summary(
+    comparison: pd.DataFrame, *, confidence: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """Per family: geometric mean of the ratios, its bootstrap CI, and verdict counts.
+
+    The CI resamples benchmarks (not samples) 2000 times, seeded. Columns: family,
+    benchmarks, geomean_ratio, ci_low, ci_high, faster, slower, no_difference, no_samples.
+    """
+    rows = []
+    for family, group in comparison.groupby("family", sort=True):
+        ratios = group["ratio"].to_numpy(dtype=np.float64)
+        ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+        gm = low = high = np.nan
+        if ratios.size:
+            gm = stats.geometric_mean(ratios)
+            # stats has a two-sample ratio bootstrap only; against a = [1.0] (every resample
+            # of a is 1) it is the one-sample bootstrap of the geometric mean of the ratios.
+            _, low, high = stats.bootstrap_ratio_ci(
+                [1.0], ratios, stat=_geometric_mean_axis, n_resamples=N_RESAMPLES,
+                confidence=confidence, seed=seed,
+            )  # fmt: skip
+        count = group["verdict"].value_counts().get
+        counts = [int(count(v, 0)) for v in ("faster", "slower", NO_DIFFERENCE, NO_SAMPLES)]
+        rows.append([family, len(group), gm, low, high, *counts])
+    columns = ["family", "benchmarks", "geomean_ratio", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=[*columns, "faster", "slower", "no_difference", "no_samples"])
+
+
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return "-" if value is None else str(value)
+
+
+def fingerprint_diff(
+    fp_a: Mapping[str, Any],
+    fp_b: Mapping[str, Any],
+    *,
+    ignore: frozenset[str] = VOLATILE_FINGERPRINT_KEYS,
+) -> list[tuple[str, str, str, bool]]:
+    """Side by side ``(key, a, b, differs)`` of two machine fingerprints.
+
+    Nested dicts are flattened to dotted keys (``libraries.orjson``); keys in ``ignore``
+    are left out; a key missing on one side shows as ``"(absent)"``. Keys follow ``fp_a``'s
+    order, then those only in ``fp_b``.
+    """
+    flat_a, flat_b = _flatten(fp_a), _flatten(fp_b)
+    absent = object()
+    rows = []
+    for key in [*flat_a, *(k for k in flat_b if k not in flat_a)]:
+        if key in ignore or key.rsplit(".", 1)[-1] in ignore:
+            continue
+        a, b = flat_a.get(key, absent), flat_b.get(key, absent)
+        shown = ["(absent)" if v is absent else _show(v) for v in (a, b)]
+        rows.append((key, shown[0], shown[1], a is absent or b is absent or a != b))
+    return rows
+
+
+def normalised(table: pd.DataFrame, reference: Mapping[str, str]) -> pd.DataFrame:
+    """Each median divided by the median of its family's reference subject in the same file.
+
+    ``reference`` maps a family to its reference subject, e.g. ``{"marshalling": "json"}``:
+    every codec's median over stdlib json's on the same payload and op. The reference is
+    matched on every param except :data:`SUBJECT_PARAMS`. Dimensionless, so machines of
+    different speed compare on shape. Columns: file, machine, family, subject, name, the
+    params, median_s, reference_median_s, normalised (NaN when the file lacks the reference).
+    Families not in ``reference`` are left out.
+    """
+    parts = []
+    for family, subject in reference.items():
+        rows = table[table["family"] == family]
+        match = [c for c in param_columns(rows) if c not in SUBJECT_PARAMS]
+        refs = rows.loc[rows["subject"] == subject, ["file", *match, "median"]]
+        refs = refs.rename(columns={"median": "reference_median_s"})
+        part = rows[["file", "machine", "family", "subject", "name", *match, "median"]]
+        part = part.rename(columns={"median": "median_s"}).merge(
+            refs, on=["file", *match], how="left"
+        )
+        part["normalised"] = part["median_s"] / part["reference_median_s"]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def compare_normalised(norm: pd.DataFrame, baseline: str, other: str) -> pd.DataFrame:
+    """Per benchmark in both files: baseline_normalised, other_normalised and their ratio.
+
+    ``norm`` is the output of :func:`normalised`. ``normalised_ratio`` = other / baseline;
+    1.0 means the subject stands in the same relation to the reference on both machines.
+    """
+    base, oth = _side(norm, baseline), _side(norm, other)
+    common = base.index.intersection(oth.index, sort=False)
+    out = base.loc[common, ["subject", "normalised"]].rename(
+        columns={"normalised": "baseline_normalised"}
+    )
+    out["other_normalised"] = oth.loc[common, "normalised"]
+    out["normalised_ratio"] = out["other_normalised"] / out["baseline_normalised"]
+    return out.reset_index()
+
+
+_VERDICT_STYLE = {"faster": "green", "slower": "red"}
+
+
+def _interval(low: float, high: float) -> str:
+    return "-" if np.isnan(low) else f"{low:.3f}-{high:.3f}"
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]], numeric: Sequence = ()) -> Table:
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column, justify="right" if column in numeric else "left")
+    for row in rows:
+        out.add_row(*row)
+    return out
+
+
+def print_comparison(
+    comparison: pd.DataFrame,
+    summary: pd.DataFrame,
+    one_side: pd.DataFrame,
+    fingerprints: list[tuple[str, str, str, bool]],
+    console: Console | None = None,
+    *,
+    labels: tuple[str, str] = ("baseline", "other"),
+) -> None:
+    """Rich tables: family summary, benchmarks by ratio, one-sided list, differing fingerprint.
+
+    ``labels`` name the baseline and the other file in headers (see :func:`run_labels`).
+    """
+    console = console or Console(width=max(Console().width, 120))
+    base, oth = labels
+    counts = ["faster", "slower", "no_difference", "no_samples"]
+    rows = [
+        [r.family, str(r.benchmarks), f"{r.geomean_ratio:.3f}", _interval(r.ci_low, r.ci_high)]
+        + [str(getattr(r, c)) for c in counts]
+        for r in summary.itertuples()
+    ]
+    columns = ["family", "benchmarks", "geomean", "95% CI", *counts]
+    title = f"{oth} vs {base}: geometric mean of median ratios (< 1: {oth} is faster)"
+    console.print(_table(title, columns, rows, numeric=columns[1:]))
+
+    rows = []
+    for r in comparison.sort_values("ratio", na_position="last").itertuples():
+        times = [format_seconds(r.baseline_median_s), format_seconds(r.other_median_s)]
+        test = [_interval(r.ci_low, r.ci_high), "-" if np.isnan(r.p_value) else f"{r.p_value:.2g}"]
+        style = _VERDICT_STYLE.get(r.verdict, "default")
+        shown = [f"[{style}]{r.verdict}[/]", escape(r.noise)]
+        rows.append([escape(r.name), *times, f"{r.ratio:.3f}", *test, *shown])
+    numeric = [base, oth, "ratio", "95% CI", "p"]
+    columns = ["benchmark", *numeric, "verdict", "noise"]
+    console.print(_table("benchmarks, by ratio", columns, rows, numeric=numeric))
+
+    if not one_side.empty:
+        sides = {"baseline": base, "other": oth}
+        rows = [[r.family, escape(r.name), sides[r.side]] for r in one_side.itertuples()]
+        columns = ["family", "benchmark", "only in"]
+        console.print(_table("benchmarks in one file only", columns, rows))
+
+    differing = [[k, escape(a), f"[bold]{escape(b)}[/]"] for k, a, b, diff in fingerprints if diff]
+    if differing:
+        title = "machine fingerprints: differing keys"
+        console.print(_table(title, ["key", base, oth], differing))
+    else:
+        console.print(f"machine fingerprints: identical ({len(fingerprints)} keys compared)")
