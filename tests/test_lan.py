@@ -1,0 +1,149 @@
+"""LAN mode across a real (virtual) link: two network namespaces joined by a veth pair.
+
+Machine B (namespace ``cbB<pid>``, 198.18.0.2) runs ``commbench peer``; machine A
+(namespace ``cbA<pid>``, 198.18.0.1) runs ``commbench run --peer``. A ``tc tbf``
+rate limit of 1 Gbit/s on the link stands in for a LAN. Needs root (CI has it);
+the test creates and deletes everything itself and fails, not skips, without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.privileged
+
+ROOT = Path(__file__).resolve().parents[1]
+A_ADDR, B_ADDR, PORT = "198.18.0.1", "198.18.0.2", 7811
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def two_hosts() -> Iterator[tuple[str, str]]:
+    assert os.geteuid() == 0, "the LAN test needs root to create network namespaces"
+    a, b = f"cbA{os.getpid()}", f"cbB{os.getpid()}"
+    veth_a, veth_b = f"cba{os.getpid() % 100000}", f"cbb{os.getpid() % 100000}"
+    try:
+        sh("ip", "netns", "add", a)
+        sh("ip", "netns", "add", b)
+        sh("ip", "link", "add", veth_a, "type", "veth", "peer", "name", veth_b)
+        sh("ip", "link", "set", veth_a, "netns", a)
+        sh("ip", "link", "set", veth_b, "netns", b)
+        for ns, dev, addr in ((a, veth_a, A_ADDR), (b, veth_b, B_ADDR)):
+            sh("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf",
+               "rate", "1gbit", "burst", "256kb", "latency", "50ms")  # fmt: skip
+        yield a, b
+    finally:
+        for ns in (a, b):  # deleting a namespace deletes its end of the veth pair
+            subprocess.run(["ip", "netns", "delete", ns], capture_output=True, timeout=30)
+
+
+def in_ns(ns: str, *args: str) -> list[str]:
+    return ["ip", "netns", "exec", ns, sys.executable, "-m", "commbench.cli", *args]
+
+
+def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Path) -> None:
+    a, b = two_hosts
+    peer = subprocess.Popen(
+        in_ns(b, "peer", "--listen", f"{B_ADDR}:{PORT}", "--allow-non-loopback"),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)
+        assert peer.poll() is None, peer.stderr.read()
+        done = subprocess.run(
+            in_ns(
+                a,
+                "run",
+                "--suite",
+                "latency,throughput",
+                "--peer",
+                f"{B_ADDR}:{PORT}",
+                "--no-report",
+                "--results-dir",
+                str(tmp_path),
+                "--",
+                "-k",
+                "64B or 65536B",
+                "--benchmark-quiet",
+            ),  # fmt: skip
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    finally:
+        peer.terminate()
+        peer.wait(timeout=10)
+    [saved] = tmp_path.glob("*/*.json")
+    doc = json.loads(saved.read_text())
+    benches = doc["benchmarks"]
+    assert {b["extra_info"]["params"]["path"] for b in benches} == {"lan"}
+    subjects = {b["extra_info"]["subject"] for b in benches}
+    assert {"tcp", "udp"} <= subjects and "uds" not in subjects
+    assert doc["commbench"]["peer"] == f"{B_ADDR}:{PORT}"
+    assert doc["commbench"]["peer_machine"]["cpu_count"] >= 1  # B's fingerprint
+    assert doc["machine_info"]["commbench"]["cpu_count"] >= 1  # A's fingerprint
+    tcp_64 = next(
+        b for b in benches
+        if b["extra_info"]["subject"] == "tcp" and b["extra_info"]["params"]["size_bytes"] == 64
+        and b["extra_info"]["family"] == "latency"
+    )  # fmt: skip
+    assert tcp_64["extra_info"]["metrics"]["one_way_p50_ns"] > 0
+    streamed = [b for b in benches if b["extra_info"]["family"] == "throughput"]
+    assert streamed and all(b["extra_info"]["metrics"]["lost"] == 0 for b in streamed)
+    # the 1 Gbit/s token bucket caps the stream: no more than 125 MB/s plus burst
+    assert all(b["extra_info"]["metrics"]["mb_per_s"] < 140 for b in streamed)
+
+
+def test_an_unreachable_peer_is_one_line_and_status_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "commbench.cli",
+            "run",
+            "--suite",
+            "latency",
+            "--peer",
+            "127.0.0.1:9",
+            "--results-dir",
+            str(tmp_path),
+        ],  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("commbench: error: peer 127.0.0.1:9 unreachable")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_peer_refuses_a_non_loopback_address_unless_asked() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "commbench.cli", "peer", "--listen", "0.0.0.0:7812"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "not a loopback address" in done.stderr and "Traceback" not in done.stderr
