@@ -43,8 +43,25 @@ def two_hosts() -> Iterator[tuple[str, str]]:
             sh("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
             sh("ip", "-n", ns, "link", "set", dev, "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf",
-               "rate", "1gbit", "burst", "256kb", "latency", "50ms")  # fmt: skip
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "tc",
+                "qdisc",
+                "add",
+                "dev",
+                dev,
+                "root",
+                "tbf",
+                "rate",
+                "1gbit",
+                "burst",
+                "256kb",
+                "latency",
+                "50ms",
+            )
         yield a, b
     finally:
         for ns in (a, b):  # deleting a namespace deletes its end of the veth pair
@@ -82,7 +99,7 @@ def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Pat
                 "-k",
                 "64B or 65536B",
                 "--benchmark-quiet",
-            ),  # fmt: skip
+            ),
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -102,10 +119,12 @@ def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Pat
     assert doc["commbench"]["peer_machine"]["cpu_count"] >= 1  # B's fingerprint
     assert doc["machine_info"]["commbench"]["cpu_count"] >= 1  # A's fingerprint
     tcp_64 = next(
-        b for b in benches
-        if b["extra_info"]["subject"] == "tcp" and b["extra_info"]["params"]["size_bytes"] == 64
+        b
+        for b in benches
+        if b["extra_info"]["subject"] == "tcp"
+        and b["extra_info"]["params"]["size_bytes"] == 64
         and b["extra_info"]["family"] == "latency"
-    )  # fmt: skip
+    )
     assert tcp_64["extra_info"]["metrics"]["one_way_p50_ns"] > 0
     streamed = [b for b in benches if b["extra_info"]["family"] == "throughput"]
     assert streamed and all(b["extra_info"]["metrics"]["lost"] == 0 for b in streamed)
@@ -126,7 +145,7 @@ def test_an_unreachable_peer_is_one_line_and_status_2(tmp_path: Path) -> None:
             "127.0.0.1:9",
             "--results-dir",
             str(tmp_path),
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

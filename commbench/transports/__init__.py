@@ -18,7 +18,7 @@ from commbench.transports.latency import RttSamples
 from commbench.transports.placement import Placement
 
 
-class Unsupported(Exception):  # noqa: N818 - an outcome, recorded with its reason
+class Unsupported(Exception):
     """This transport cannot do this (size, placement, missing library...)."""
 
 

@@ -27,6 +27,7 @@ SERVERS: dict[str, str] = {
     "uds": "commbench.transports.peer:serve_uds",
     "udp": "commbench.transports.peer:serve_udp",
     "lan": "commbench.transports.peer:serve_lan",
+    "shm": "commbench.transports.shm:serve_shm",
 }
 """Server name -> "module:function"; a transport adds its server here."""
 
