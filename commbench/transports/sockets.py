@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 
 from commbench.transports.framing import (
-    DEFAULT_MAX_FRAME_BYTES,
     HEADER,
     HEADER_BYTES,
     FrameError,
@@ -81,23 +80,37 @@ def handle_stream(conn: socket.socket, max_frame_bytes: int, idle_timeout_s: flo
 
 
 def _echo(conn: socket.socket, max_frame_bytes: int) -> None:
-    buffer = bytearray(HEADER_BYTES + min(max_frame_bytes, DEFAULT_MAX_FRAME_BYTES))
-    body = memoryview(buffer)[HEADER_BYTES:]
+    """Echo frames back, header included, reading header and body in as few calls as
+    the kernel allows (usually one) and sending from the same buffer (no copy)."""
+    buffer = bytearray(HEADER_BYTES + 65536)
+    view = memoryview(buffer)
+    recv_into = conn.recv_into
+    have = 0
     while True:
-        try:
-            (length,) = HEADER.unpack(recv_exact(conn, HEADER_BYTES))
-        except PeerClosed as exc:
-            if "after 0 of" in str(exc):
-                return  # closed at a frame boundary: a normal end
-            raise
+        while have < HEADER_BYTES:
+            k = recv_into(view[have:])
+            if k == 0:
+                if have == 0:
+                    return  # closed at a frame boundary: a normal end
+                raise PeerClosed(f"connection closed after {have} bytes of a header (mid-frame)")
+            have += k
+        (length,) = HEADER.unpack_from(buffer)
         if length > max_frame_bytes:
             raise FrameError(f"frame of {length} bytes announced, maximum is {max_frame_bytes}")
-        if length > len(body):
-            buffer = bytearray(HEADER_BYTES + length)
-            body = memoryview(buffer)[HEADER_BYTES:]
-        recv_exact_into(conn, body[:length])
-        HEADER.pack_into(buffer, 0, length)
-        conn.sendall(memoryview(buffer)[: HEADER_BYTES + length])
+        need = HEADER_BYTES + length
+        if need > len(buffer):
+            buffer = buffer[:have] + bytearray(need - have)
+            view = memoryview(buffer)
+        while have < need:
+            k = recv_into(view[have:])
+            if k == 0:
+                raise PeerClosed(f"connection closed after {have} of {need} bytes (mid-frame)")
+            have += k
+        conn.sendall(view[:need])
+        extra = have - need  # bytes of the next frame that came with this one
+        if extra:
+            buffer[:extra] = buffer[need:have]
+        have = extra
 
 
 def recv_exact_into(sock: socket.socket, view: memoryview) -> None:
@@ -186,28 +199,30 @@ def connect_stream(
 
 
 def stream_round_trip(sock: socket.socket, message: bytes) -> Callable[[], int]:
-    """A zero-argument round trip of *message* over an echo connection."""
+    """A zero-argument round trip of *message* over an echo connection.
+
+    The reply (header and body) is read into one preallocated buffer, in as few
+    calls as the kernel allows; its header must announce the length sent.
+    """
     framed = encode_frame(message)
-    buffer = bytearray(len(message))
+    need = len(framed)
+    buffer = bytearray(need)
     view = memoryview(buffer)
     sendall, recv_into = sock.sendall, sock.recv_into
     n = len(message)
 
     def round_trip() -> int:
         sendall(framed)
-        header = recv_exact(sock, HEADER_BYTES)
-        (length,) = HEADER.unpack(header)
-        if length != n:
-            return length
         got = 0
-        while got < n:
-            k = recv_into(view[got:], n - got)
+        while got < need:
+            k = recv_into(view[got:])
             if k == 0:
                 raise PeerClosed("peer closed mid-reply")
             got += k
-        return got
+        (length,) = HEADER.unpack_from(buffer)
+        return n if length == n else length
 
-    round_trip.last_reply = view  # type: ignore[attr-defined]
+    round_trip.last_reply = view[HEADER_BYTES:]  # type: ignore[attr-defined]
     return round_trip
 
 
