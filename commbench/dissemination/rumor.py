@@ -1,0 +1,194 @@
+"""Rumor mongering (Demers et al. 1987, section 1.4) on n fully connected sites.
+
+One site starts infective (it has a "hot rumor"); the others are susceptible.
+Synchronous cycles; contacts are resolved against the states at the start of the
+cycle, so a site infected in cycle t spreads from cycle t + 1.
+
+* ``mode="push"``: each infective site sends the update to one uniformly random other
+  site. ``mode="pull"``: every site asks one uniformly random other site, and an
+  infective partner replies with the update (one reply per asker).
+* A contact is *unnecessary* if the receiving site already knew the update.
+  ``response="feedback"``: only unnecessary contacts count against the sender;
+  ``"blind"``: every contact counts.
+* ``removal="counter"``: the sender loses interest (becomes removed) when its count
+  reaches k; ``"coin"``: after each counted contact it loses interest with probability 1/k.
+* ``counting`` (feedback counters only): ``"consecutive"`` restarts the count at 0 after
+  a necessary contact, so a site stops after k unnecessary contacts in a row;
+  ``"total"`` never restarts. Demers' Table 1 is reproduced by ``"consecutive"``; with
+  ``"total"`` the residue follows :func:`residue_equation` (s = 0.059 at k = 2, not 0.037).
+* ``collisions`` (push): when c infective sites push to the same susceptible site in
+  one cycle, ``"simultaneous"`` tells all c senders the site lacked the update (it
+  did, at the start of the cycle); ``"first"`` tells one of them (uniformly chosen)
+  and counts the other c - 1 contacts as unnecessary, as a sequential exchange would.
+  Every push is a message either way. Table 1 matches ``"simultaneous"``, the residue
+  equation (a continuous-time limit without collisions) matches ``"first"``.
+
+Metrics (:func:`rumor_metrics`), in Demers' notation:
+
+* ``residue`` s: fraction of sites that never got the update once no site is
+  infective (fraction).
+* ``traffic`` m: update-carrying messages (pushes, or replies by infective sites) per
+  site (messages per site).
+* ``t_ave``: mean cycle at which a site got the update, over the sites that got it,
+  the initial site counting as cycle 0 (cycles).
+* ``t_last``: cycle in which the last site got the update (cycles).
+* ``cycles``: cycles until no site is infective (cycles).
+
+Examples
+--------
+>>> result = rumor(7, k=2, rng=np.random.default_rng(0))
+>>> sorted(rumor_metrics(result))
+['cycles', 'residue', 't_ave', 't_last', 'traffic']
+>>> round(residue_equation(1), 4)  # s = exp(-2 (1 - s))
+0.2032
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from commbench.dissemination.protocol import Option, Protocol
+
+__all__ = ["PROTOCOLS", "RumorResult", "residue_equation", "rumor", "rumor_metrics"]
+
+NEVER = -1
+"""``informed_cycle`` of a site that never got the update."""
+
+_SUSCEPTIBLE, _INFECTIVE, _REMOVED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RumorResult:
+    """One run: the cycle each site got the update (``NEVER``), messages, cycles run."""
+
+    informed_cycle: np.ndarray
+    messages: int
+    cycles: int
+
+
+def residue_equation(k: float) -> float:
+    """Residue s solving ``s = exp(-(k + 1) (1 - s))`` (push, feedback, coin; Demers).
+
+    The root in (0, 1); the other root, s = 1, is the epidemic that never starts.
+    """
+    if k <= 0:
+        raise ValueError("k must be positive")
+    return float(brentq(lambda s: s - math.exp(-(k + 1) * (1 - s)), 1e-300, 1 - 1e-12 / (k + 1)))
+
+
+def _others(callers: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    partners = rng.integers(0, n - 1, size=callers.size)
+    return partners + (partners >= callers)  # uniform over the other n - 1 sites
+
+
+def _first_per_target(targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mask choosing one uniformly random entry among equal values of ``targets``."""
+    order = np.lexsort((rng.random(targets.size), targets))
+    first = np.ones(targets.size, dtype=bool)
+    first[1:] = targets[order][1:] != targets[order][:-1]
+    chosen = np.zeros(targets.size, dtype=bool)
+    chosen[order[first]] = True
+    return chosen
+
+
+def rumor(
+    n: int,
+    *,
+    k: float,
+    rng: np.random.Generator,
+    mode: str = "push",
+    response: str = "feedback",
+    removal: str = "counter",
+    counting: str = "consecutive",
+    collisions: str = "simultaneous",
+    max_cycles: int = 100_000,
+) -> RumorResult:
+    """Run one rumor-mongering epidemic from site 0 (rules in the module docstring)."""
+    if mode not in ("push", "pull") or response not in ("feedback", "blind"):
+        raise ValueError("mode must be push or pull, response feedback or blind")
+    if removal not in ("counter", "coin") or counting not in ("consecutive", "total"):
+        raise ValueError("removal must be counter or coin, counting consecutive or total")
+    if collisions not in ("simultaneous", "first"):
+        raise ValueError("collisions must be simultaneous or first")
+    state = np.zeros(n, dtype=np.int8)
+    state[0] = _INFECTIVE
+    count = np.zeros(n, dtype=np.int64)
+    informed_cycle = np.full(n, NEVER, dtype=np.int64)
+    informed_cycle[0] = 0
+    everyone = np.arange(n)
+    messages = cycle = 0
+    while cycle < max_cycles and np.any(state == _INFECTIVE):
+        cycle += 1
+        if mode == "push":
+            senders = np.flatnonzero(state == _INFECTIVE)
+            receivers = _others(senders, n, rng)
+            necessary = state[receivers] == _SUSCEPTIBLE
+            new = receivers[necessary]
+            if collisions == "first":
+                necessary[necessary] = _first_per_target(new, rng)
+        else:
+            askers = everyone
+            partners = _others(askers, n, rng)
+            replied = state[partners] == _INFECTIVE
+            senders, receivers = partners[replied], askers[replied]
+            necessary = state[receivers] == _SUSCEPTIBLE
+            new = receivers[necessary]
+        messages += senders.size
+        counted = ~necessary if response == "feedback" else np.ones(senders.size, dtype=bool)
+        lose = np.zeros(n, dtype=bool)  # pull: a site can send several replies a cycle
+        if removal == "counter":
+            if response == "feedback" and counting == "consecutive":
+                count[senders[necessary]] = 0  # then this cycle's unnecessary ones count
+            np.add.at(count, senders, counted)
+            lose[senders] = count[senders] >= k
+        else:
+            lose[senders[counted & (rng.random(senders.size) < 1.0 / k)]] = True
+        state[lose] = _REMOVED
+        state[new] = _INFECTIVE
+        informed_cycle[new] = cycle
+    return RumorResult(informed_cycle, messages, cycle)
+
+
+def rumor_metrics(result: RumorResult) -> dict[str, float]:
+    """``residue``, ``traffic``, ``t_ave``, ``t_last``, ``cycles`` (module docstring)."""
+    got = result.informed_cycle[result.informed_cycle != NEVER]
+    n = result.informed_cycle.size
+    return {
+        "residue": float(1.0 - got.size / n),
+        "traffic": float(result.messages / n),
+        "t_ave": float(got.mean()),
+        "t_last": float(got.max()),
+        "cycles": float(result.cycles),
+    }
+
+
+def _run(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
+    keys = ("mode", "response", "removal", "counting", "collisions")
+    result = rumor(
+        int(options["n"]), k=options["k"], rng=rng, **{key: options[key] for key in keys}
+    )
+    return rumor_metrics(result)
+
+
+PROTOCOLS = (
+    Protocol(
+        "rumor",
+        "rumor mongering (Demers et al. 1987) on the complete graph, synchronous cycles",
+        _run,
+        (
+            Option("n", int, 1000, "number of sites"),
+            Option("k", float, 2.0, "counter threshold, or 1/k chance of losing interest"),
+            Option("mode", str, "push", "who initiates the exchange", choices=("push", "pull")),
+            Option("response", str, "feedback", "which contacts count", ("feedback", "blind")),
+            Option("removal", str, "counter", "how interest is lost", ("counter", "coin")),
+            Option("counting", str, "consecutive", "feedback counter", ("consecutive", "total")),
+            Option("collisions", str, "simultaneous", "push", ("simultaneous", "first")),
+        ),
+    ),
+)
