@@ -35,15 +35,40 @@ def marshalling_payloads(config: pytest.Config) -> list[Payload]:
     return payloads
 
 
+_PAYLOADS = pytest.StashKey[dict]()
+_CASES = pytest.StashKey[dict]()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Parametrised by name, resolved by the fixtures below: pytest-benchmark stores
+    # every param in the result file, and a payload's repr is the whole document.
     config = metafunc.config
     if "payload" in metafunc.fixturenames:
-        payloads = marshalling_payloads(config)
-        metafunc.parametrize("payload", payloads, ids=[p.name for p in payloads])
+        if _PAYLOADS not in config.stash:
+            config.stash[_PAYLOADS] = {p.name: p for p in marshalling_payloads(config)}
+        names = list(config.stash[_PAYLOADS])
+        metafunc.parametrize("payload", names, ids=names, indirect=True)
     for kind in ("latency", "throughput"):
         if f"{kind}_case" in metafunc.fixturenames:
             found = cases(kind, config.getoption("--profile"), config.getoption("--peer"))
-            metafunc.parametrize(f"{kind}_case", found, ids=[c.id for c in found])
+            config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
+            ids = [c.id for c in found]
+            metafunc.parametrize(f"{kind}_case", ids, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def payload(request: pytest.FixtureRequest) -> Payload:
+    return request.config.stash[_PAYLOADS][request.param]
+
+
+@pytest.fixture
+def latency_case(request: pytest.FixtureRequest) -> Case:
+    return request.config.stash[_CASES][request.param]
+
+
+@pytest.fixture
+def throughput_case(request: pytest.FixtureRequest) -> Case:
+    return request.config.stash[_CASES][request.param]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,0 +1,110 @@
+"""Reports from result files: one self-contained HTML page, or Markdown / CSV tables.
+
+Reports read result files only (see :mod:`commbench.results`); they never run a
+benchmark. Sections come from the per-family registry in :mod:`.sections`.
+
+Public API::
+
+    render_html(paths, output=None, *, comparison_html=None) -> Path
+    render_tables(paths, fmt) -> str          # fmt: "md" or "csv"
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import commbench
+from commbench.errors import UserError
+from commbench.report.blocks import RunContext
+from commbench.report.page import render_page
+from commbench.report.sections import build_sections
+from commbench.report.tables import summary_frame, summary_markdown, tidy_csv
+from commbench.results import Results, load_results
+
+__all__ = ["REPORTS_DIR", "TABLE_FORMATS", "default_output", "render_html", "render_tables"]
+
+REPORTS_DIR = Path(commbench.__file__).resolve().parents[1] / "reports"
+"""Where reports land by default: ``reports/`` under the project root."""
+
+TABLE_FORMATS = ("md", "csv")
+
+
+def _load(paths: Sequence[Path | str]) -> Results:
+    """Load the files; UserError (one line) when none of them is a valid result file."""
+    if not paths:
+        raise UserError("no result files given")
+    results = load_results(list(paths))
+    if not results.runs:
+        reasons = "; ".join(reason for _, reason in results.rejected)
+        raise UserError(f"no valid result file to report: {reasons}")
+    return results
+
+
+def default_output(machine: str, now: datetime | None = None) -> Path:
+    """``reports/<YYYYmmdd-HHMMSS>-<machine>.html`` under the project root."""
+    now = now or datetime.now()
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", machine).strip("-.") or "machine"
+    return REPORTS_DIR / f"{now:%Y%m%d-%H%M%S}-{safe}.html"
+
+
+def render_html(
+    paths: Sequence[Path | str],
+    output: Path | None = None,
+    *,
+    comparison_html: str | None = None,
+) -> Path:
+    """Render one self-contained HTML report of *paths* and return where it was written.
+
+    Files that do not validate are named in a box at the top; the others render.
+    ``comparison_html`` (already-escaped HTML from the compare module) is inserted
+    after the header, under a "Comparison" heading. Raises :class:`UserError` when
+    no file is valid or the output cannot be written.
+    """
+    results = _load(paths)
+    contexts = [RunContext(run, i) for i, run in enumerate(results.runs)]
+    sections = build_sections(results.table(), contexts)
+    html = render_page(
+        contexts, sections, rejected=results.rejected, comparison_html=comparison_html
+    )
+    output = Path(output) if output else default_output(results.runs[0].machine)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+    return output
+
+
+def render_tables(paths: Sequence[Path | str], fmt: str) -> str:
+    """The results as text: ``md`` or ``csv``.
+
+    ``md``: per result file, the marshalling summary (one row per payload x codec;
+    medians, ratios, MB/s, bytes; ⚠ marks unstable timings). ``csv``: the tidy table
+    of every benchmark (one row per file x benchmark, i.e. payload x codec x op for
+    marshalling; times in seconds, sizes in bytes, ``metric.copy_floor_ns`` in ns),
+    without the raw samples. Files that are not valid are named on stderr (and in
+    the Markdown); UserError when none is valid or *fmt* is unknown.
+    """
+    if fmt not in TABLE_FORMATS:
+        raise UserError(f"unknown table format {fmt!r}; choose one of {', '.join(TABLE_FORMATS)}")
+    results = _load(paths)
+    for _, reason in results.rejected:
+        print(f"commbench: warning: skipped {reason}", file=sys.stderr)
+    table = results.table()
+    if fmt == "csv":
+        return tidy_csv(table)
+    out = [f"> not read: {reason}\n" for _, reason in results.rejected]
+    for i, run in enumerate(results.runs):
+        ctx = RunContext(run, i)
+        summary = summary_frame(table[table["file"] == str(run.path)])
+        out.append(f"## Marshalling: {ctx.label}\n")
+        if summary.empty:
+            out.append("No marshalling results in this file.\n")
+            continue
+        out.append(f"{ctx.describe()}. Medians; lower is better.\n")
+        out.append(summary_markdown(summary))
+    return "\n".join(out)

@@ -1,0 +1,99 @@
+"""Which sections a report has: one registry entry per benchmark family.
+
+A family (marshalling today; latency, throughput, dissemination later) contributes
+a list of builders. A builder takes the family's rows of ONE result file (the tidy
+table: seconds, bytes) and that file's :class:`RunContext`, and returns its blocks.
+A new family is one module of builders plus one entry in :data:`SECTION_BUILDERS`;
+a family with no rows in the loaded files gets no section at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from commbench.report import marshalling
+from commbench.report.blocks import Block, Cell, RunContext, table_html
+from commbench.report.tables import NOISE_LEGEND, stability_flags
+from commbench.units import format_seconds
+
+SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
+
+SECTION_BUILDERS: dict[str, list[SectionBuilder]] = {
+    "marshalling": marshalling.BUILDERS,
+}
+"""Family name -> its builders, in page order. Families are shown in this order."""
+
+FAMILY_TITLES: dict[str, str] = {
+    "marshalling": "Marshalling",
+    "latency": "Latency",
+    "throughput": "Throughput",
+    "dissemination": "Dissemination",
+}
+
+
+@dataclass(frozen=True)
+class FamilySection:
+    """One family's part of the page: per result file, the blocks its builders made."""
+
+    family: str
+    title: str
+    anchor: str
+    parts: list[tuple[RunContext, list[Block]]]
+
+
+def build_sections(table: pd.DataFrame, contexts: list[RunContext]) -> list[FamilySection]:
+    """Every family that has rows, registered families first, each run in file order."""
+    if table.empty or "family" not in table:
+        return []
+    present = list(pd.unique(table["family"]))
+    families = [f for f in SECTION_BUILDERS if f in present] + [
+        f for f in present if f not in SECTION_BUILDERS
+    ]
+    sections = []
+    for family in families:
+        builders = SECTION_BUILDERS.get(family, [generic_block])
+        parts = []
+        for ctx in contexts:
+            rows = table[(table["family"] == family) & (table["file"] == str(ctx.run.path))]
+            if rows.empty:
+                continue
+            blocks = [block for build in builders for block in build(rows, ctx)]
+            if blocks:
+                parts.append((ctx, blocks))
+        if parts:
+            title = FAMILY_TITLES.get(family, str(family).capitalize())
+            sections.append(FamilySection(family, title, f"family-{family}", parts))
+    return sections
+
+
+def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """A plain table of medians for a family that has no dedicated section yet."""
+    labels = [
+        c
+        for c in rows.columns
+        if c not in {"file", "machine", "datetime", "name", "group", "family", "samples"}
+        and not c.startswith("metric.")
+        and c not in {"min", "max", "mean", "stddev", "median", "iqr", "rounds", "iterations"}
+        and rows[c].notna().any()
+    ]
+    body = []
+    for _, row in rows.iterrows():
+        median = format_seconds(row["median"])
+        body.append(
+            [
+                *(str(row[c]) for c in labels),
+                Cell(median, warnings=stability_flags(row["samples"]), numeric=True),
+                Cell(str(row["rounds"]), numeric=True),
+            ]
+        )
+    caption = (
+        f"Median time per benchmark (lower is better); this family has no dedicated report "
+        f"section yet. {ctx.describe()}. {NOISE_LEGEND}"
+    )
+    header = [*labels, Cell("median", numeric=True), Cell("rounds", numeric=True)]
+    html = table_html(header, body, caption=caption)
+    family = str(rows["family"].iloc[0])
+    return [Block("Medians", ctx.anchor(f"{family}-medians"), html)]
