@@ -35,7 +35,7 @@ SUBJECT_PARAMS = ("wire_format", "library_version")
 VOLATILE_FINGERPRINT_KEYS = frozenset({"python_executable"})
 """Fingerprint keys that differ between checkouts without changing any timing."""
 
-N_RESAMPLES = 2000  # the default of stats.verdict, so the CI shown is the one it decided on
+N_RESAMPLES = 2000  # resamples of the per-family geometric-mean CI
 NO_SAMPLES = "no raw samples"
 NO_DIFFERENCE = "no significant difference"
 
@@ -89,11 +89,9 @@ def _test(a: np.ndarray | None, b: np.ndarray | None, alpha: float) -> tuple[Any
         noise = "; ".join(f"{side}: {', '.join(w)}" for side, w in warned if w)
         if a is None or b is None:
             return np.nan, np.nan, np.nan, NO_SAMPLES, noise
-        # Same resamples, seed and confidence as inside verdict(): the CI is the one it used.
-        conf = 1.0 - alpha
-        _, low, high = stats.bootstrap_ratio_ci(a, b, n_resamples=N_RESAMPLES, confidence=conf)
-        _, p = stats.mann_whitney_u(a, b)
-        return low, high, p, stats.verdict(a, b, alpha=alpha), noise
+        # one computation: the CI shown is the one the verdict was decided on
+        result = stats.compare_samples(a, b, alpha=alpha)
+        return result.ci_low, result.ci_high, result.p_value, result.verdict, noise
     except ValueError as exc:  # a zero median or a non-finite sample
         return np.nan, np.nan, np.nan, f"not comparable: {exc}", ""
 
