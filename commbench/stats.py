@@ -8,10 +8,9 @@ Non-finite or empty inputs are rejected with ``ValueError``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

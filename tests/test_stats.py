@@ -370,3 +370,17 @@ def test_stability_warnings_thresholds():
     # [95, 105]: sample std sqrt((5^2 + 5^2) / 1) = 7.07 -> 7% (< 10%, no warning)
     assert "std dev is 14% of the mean" in stability_warnings([90, 110], rounds_min=2)
     assert stability_warnings([95, 105], rounds_min=2) == []
+
+
+def test_bootstrap_medians_follow_the_law_of_resampled_medians() -> None:
+    # The fast path draws resample medians from their exact binomial law; brute-force
+    # resampling must give the same quantiles (up to Monte-Carlo error).
+    from commbench.stats import _bootstrap_medians
+
+    rng = np.random.default_rng(7)
+    x = rng.lognormal(0.0, 0.3, 101)
+    fast = _bootstrap_medians(x, np.random.default_rng(1), 100_000)
+    brute = np.median(x[np.random.default_rng(2).integers(0, 101, (20_000, 101))], axis=1)
+    qs = [2.5, 25, 50, 75, 97.5]
+    np.testing.assert_allclose(np.percentile(fast, qs), np.percentile(brute, qs), rtol=0.01)
+    assert set(np.unique(fast)) <= set(x)  # a resample median is always one of the values
