@@ -103,13 +103,83 @@ def _print_summary(result: Path) -> None:
     print_summaries(load_results([result]).table())
 
 
-def _render_report(paths: list[Path], output: Path | None) -> Path | None:
-    """Render the HTML report; None while the report module is not there yet."""
+def _render_report(paths: list[Path], output: Path | None) -> Path:
+    """Render the HTML report (with a comparison section when several runs are given)."""
+    from commbench.report import render_html
+    from commbench.report.comparison import comparison_html
+    from commbench.results import load_results
+
+    results = load_results(paths)
+    for path, reason in results.rejected:
+        print(f"commbench: error: {reason}", file=sys.stderr)
+    comparison = comparison_html(results) if len(results.runs) > 1 else None
+    return render_html(paths, output, comparison_html=comparison)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render result files (default: the newest run) as HTML, Markdown or CSV."""
+    from commbench.results import load_results, newest_result
+
+    paths = [Path(p) for p in args.results] or [newest_result(Path(args.results_dir))]
+    if args.format == "html":
+        output = _render_report(paths, Path(args.output) if args.output else None)
+        print(f"report: {output}")
+    else:
+        from commbench.report import render_tables
+
+        text = render_tables(paths, args.format)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"{args.format}: {args.output}")
+        else:
+            sys.stdout.write(text)
+    rejected = load_results(paths).rejected
+    return EXIT_USER_ERROR if rejected else 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare result files: the first is the baseline, each other is set against it."""
+    from commbench import compare
+    from commbench.results import load_results
+
+    results = load_results(args.results)
+    for _, reason in results.rejected:
+        print(f"commbench: error: {reason}", file=sys.stderr)
+    if len(results.runs) < 2:
+        raise UserError("compare needs at least two valid result files")
+    table = results.table()
+    files = [str(run.path) for run in results.runs]
+    labels = compare.run_labels(table, files)
+    fingerprints = {str(r.path): r.machine_info.get("commbench", {}) for r in results.runs}
+    for other in files[1:]:
+        comparison = compare.compare_runs(table, files[0], other)
+        compare.print_comparison(
+            comparison,
+            compare.family_summary(comparison),
+            compare.only_on_one_side(table, files[0], other),
+            compare.fingerprint_diff(fingerprints[files[0]], fingerprints[other]),
+            labels=(labels[files[0]], labels[other]),
+        )
+    return EXIT_USER_ERROR if results.rejected else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run a dissemination protocol R times from a seed; print means and 95% CIs."""
+    from commbench.dissemination import PROTOCOLS, simulate
+
+    protocol = PROTOCOLS[args.protocol]
+    options = {o.name: getattr(args, o.name.replace("-", "_")) for o in protocol.options}
     try:
-        from commbench.report import render_html
-    except ImportError:
-        return None
-    return render_html(paths, output)
+        result = simulate(protocol, options, runs=args.runs, seed=args.seed)
+    except ValueError as exc:
+        raise UserError(f"simulate {args.protocol}: {exc}") from None
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        from commbench.summary import print_simulation
+
+        print_simulation(result)
+    return 0
 
 
 def cmd_peer(args: argparse.Namespace) -> int:
@@ -145,7 +215,49 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "machine": cmd_machine,
     "peer": cmd_peer,
+    "report": cmd_report,
+    "compare": cmd_compare,
+    "simulate": cmd_simulate,
 }
+
+
+def _add_protocols(parser: argparse.ArgumentParser) -> None:
+    """One sub-command per protocol, its options generated from the registry."""
+    from commbench.dissemination import PROTOCOLS
+
+    parser.epilog = "protocols:\n" + "\n".join(
+        f"  {name:20} {p.help}" for name, p in sorted(PROTOCOLS.items())
+    )
+    protocols = parser.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL")
+    for name, protocol in sorted(PROTOCOLS.items()):
+        sub = protocols.add_parser(name, help=protocol.help, description=protocol.help)
+        for option in protocol.options:
+            kind = option.type if option.type is not bool else _boolean
+            if option.choices and any("_" in str(c) for c in option.choices):
+                kind = _underscored  # random-regular and random_regular both work
+            sub.add_argument(
+                f"--{option.name.replace('_', '-')}",
+                dest=option.name.replace("-", "_"),
+                type=kind,
+                default=option.default,
+                choices=option.choices,
+                help=f"{option.help} (default: {option.default})",
+            )
+        sub.add_argument("--runs", type=int, default=1, help="seeded runs (default: 1)")
+        sub.add_argument("--seed", type=int, default=0, help="seed of the first run (default: 0)")
+        sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _underscored(text: str) -> str:
+    return text.replace("-", "_")
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,6 +308,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="binding a non-loopback address is an explicit choice",
     )
+
+    report = sub.add_parser("report", help="render results as HTML, Markdown or CSV")
+    report.add_argument("results", nargs="*", metavar="RESULTS.json")
+    report.add_argument(
+        "-o", "--output", metavar="FILE", help="default: reports/<date>-<host>.html"
+    )
+    report.add_argument("--format", choices=("html", "md", "csv"), default="html")
+    report.add_argument("--results-dir", default=str(PROJECT_ROOT / ".benchmarks"), metavar="DIR")
+
+    comp = sub.add_parser("compare", help="compare result files with honest statistics")
+    comp.add_argument("results", nargs="+", metavar="RESULTS.json")
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="simulate a dissemination protocol",
+        description=cmd_simulate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_protocols(simulate)
 
     sub.add_parser("machine", help="print the machine fingerprint as JSON")
     return parser

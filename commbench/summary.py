@@ -96,3 +96,19 @@ def print_summaries(table: pd.DataFrame) -> None:
     """Every family's terminal summary that has rows in *table*."""
     print_marshalling_summary(table)
     print_latency_summary(table)
+
+
+def print_simulation(result: dict, console: Console | None = None) -> None:
+    """A simulation's metrics: mean and 95% CI over the seeded runs."""
+    console = console or Console()
+    options = ", ".join(f"{k}={v}" for k, v in result["options"].items())
+    out = Table(
+        title=f"{result['protocol']} ({options}); {result['runs']} runs from seed {result['seed']}",
+        title_justify="left",
+    )
+    for column in ("metric", "mean", "95% CI"):
+        out.add_column(column, justify="left" if column == "metric" else "right")
+    for name, value in result["metrics"].items():
+        low, high = value["ci95"]
+        out.add_row(name, f"{value['mean']:.6g}", f"{low:.6g} – {high:.6g}")
+    console.print(out)

@@ -41,15 +41,17 @@ class Protocol:
 
 
 def mean_ci95(values: list[float]) -> tuple[float, float, float]:
-    """Mean and normal-approximation 95% CI (t would differ little for R >= 30).
+    """Mean and Student-t 95% CI of the mean over the runs.
 
     One value, or identical values, give a zero-width interval.
     """
+    from scipy.stats import t
+
     x = np.asarray(values, dtype=float)
     mean = float(x.mean())
     if len(x) < 2:
         return mean, mean, mean
-    half = 1.959963984540054 * float(x.std(ddof=1)) / math.sqrt(len(x))
+    half = float(t.ppf(0.975, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
     return mean, mean - half, mean + half
 
 

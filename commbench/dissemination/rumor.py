@@ -168,7 +168,13 @@ def rumor_metrics(result: RumorResult) -> dict[str, float]:
     }
 
 
+VARIANTS = tuple(f"{r}-{m}" for r in ("feedback", "blind") for m in ("counter", "coin"))
+
+
 def _run(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
+    if options.get("variant"):  # "feedback-counter" is response + removal in one word
+        response, removal = options["variant"].split("-")
+        options = {**options, "response": response, "removal": removal}
     keys = ("mode", "response", "removal", "counting", "collisions")
     result = rumor(
         int(options["n"]), k=options["k"], rng=rng, **{key: options[key] for key in keys}
@@ -189,6 +195,7 @@ PROTOCOLS = (
             Option("removal", str, "counter", "how interest is lost", ("counter", "coin")),
             Option("counting", str, "consecutive", "feedback counter", ("consecutive", "total")),
             Option("collisions", str, "simultaneous", "push", ("simultaneous", "first")),
+            Option("variant", str, None, "response-removal in one word (overrides)", VARIANTS),
         ),
     ),
 )

@@ -46,6 +46,8 @@ td.first { border-top: 2px solid #8a93a0; }
 .matrix td.fail { background: var(--fail); cursor: help; }
 .machines th[scope=row] { background: #f3f5f8; white-space: nowrap; }
 .machines tr.differs td { font-weight: 700; }
+td.differs { font-weight: 700; background: #fff3cd; }
+td.faster { color: #176f2c; } td.slower { color: #a61b1b; }
 .alert { border: 2px solid var(--alert); background: #fdf0ef; padding: .6rem 1rem;
   margin: 1rem 0; border-radius: 4px; }
 .alert strong { color: var(--alert); }
