@@ -110,7 +110,7 @@ def _render_report(paths: list[Path], output: Path | None) -> Path:
     from commbench.results import load_results
 
     results = load_results(paths)
-    for path, reason in results.rejected:
+    for _, reason in results.rejected:
         print(f"commbench: error: {reason}", file=sys.stderr)
     comparison = comparison_html(results) if len(results.runs) > 1 else None
     return render_html(paths, output, comparison_html=comparison)

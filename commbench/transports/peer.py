@@ -27,6 +27,8 @@ SERVERS: dict[str, str] = {
     "uds": "commbench.transports.peer:serve_uds",
     "udp": "commbench.transports.peer:serve_udp",
     "lan": "commbench.transports.peer:serve_lan",
+    "zmq": "commbench.transports.zmq_peer:serve_zmq",
+    "zmq-sub": "commbench.transports.zmq_peer:serve_sub",
     "shm": "commbench.transports.shm:serve_shm",
 }
 """Server name -> "module:function"; a transport adds its server here."""
@@ -62,14 +64,20 @@ def serve_udp(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None])
 
 
 def serve_lan(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
-    """TCP and UDP on the given port, each in its own thread (the LAN peer)."""
+    """TCP and UDP on the given port, ZeroMQ REP and PULL on PORT+1 and PORT+2 (the LAN peer)."""
     from commbench.transports import sockets
 
     listener = sockets.tcp_listener(args.listen)
     host, port = listener.getsockname()[:2]
     udp = sockets.udp_socket(f"{args.listen.rpartition(':')[0]}:{port}")
     threading.Thread(target=sockets.serve_udp, args=(udp,), daemon=True).start()
-    ready({"tcp": [host, port], "udp": [host, port]})
+    try:
+        from commbench.transports import zmq_peer
+    except ImportError:  # no pyzmq: the LAN peer serves raw sockets only
+        zmq_endpoints = {}
+    else:
+        zmq_endpoints = zmq_peer.start_lan(host, port)
+    ready({"tcp": [host, port], "udp": [host, port], **zmq_endpoints})
     sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
 
 
