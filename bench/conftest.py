@@ -37,6 +37,7 @@ def marshalling_payloads(config: pytest.Config) -> list[Payload]:
 
 _PAYLOADS = pytest.StashKey[dict]()
 _CASES = pytest.StashKey[dict]()
+_SIMS = pytest.StashKey[dict]()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -48,6 +49,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             config.stash[_PAYLOADS] = {p.name: p for p in marshalling_payloads(config)}
         names = list(config.stash[_PAYLOADS])
         metafunc.parametrize("payload", names, ids=names, indirect=True)
+    if "dissemination_case" in metafunc.fixturenames:
+        from commbench.dissemination.cases import sim_cases
+
+        found = sim_cases(config.getoption("--profile"))
+        config.stash.setdefault(_SIMS, {}).update({c.id: c for c in found})
+        ids = [c.id for c in found]
+        metafunc.parametrize("dissemination_case", ids, ids=ids, indirect=True)
     for kind in ("latency", "throughput"):
         if f"{kind}_case" in metafunc.fixturenames:
             found = cases(kind, config.getoption("--profile"), config.getoption("--peer"))
@@ -59,6 +67,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def payload(request: pytest.FixtureRequest) -> Payload:
     return request.config.stash[_PAYLOADS][request.param]
+
+
+@pytest.fixture
+def dissemination_case(request: pytest.FixtureRequest):
+    return request.config.stash[_SIMS][request.param]
 
 
 @pytest.fixture

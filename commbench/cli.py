@@ -22,6 +22,7 @@ SUITES: dict[str, tuple[str, ...]] = {
     "marshalling": ("bench/test_marshalling.py", "bench/test_harness_overhead.py"),
     "latency": ("bench/test_latency.py",),
     "throughput": ("bench/test_throughput.py",),
+    "dissemination": ("bench/test_dissemination.py",),
 }
 """Suite name -> benchmark module; a new family is one entry here."""
 

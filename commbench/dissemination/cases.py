@@ -1,0 +1,105 @@
+"""Which dissemination runs a benchmark session makes: protocol x options x n.
+
+One list for the benchmarks and the report; quick keeps the whole family well under
+a minute on two cores, full adds the large n and more seeded runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FLOOD_TOPOLOGIES: dict[str, dict[str, Any]] = {
+    "random_regular": {"degree": 6},
+    "erdos_renyi": {"p": None},  # p set from n for a mean degree of 6
+    "barabasi_albert": {"m": 3},
+    "kary_tree": {"k": 2},
+    "grid": {},
+    "ring": {},
+}
+SIZES = {"quick": (1000, 10_000), "full": (1000, 10_000, 100_000)}
+RUNS = {"quick": 5, "full": 30}
+FAILURE_RATES = (0.0, 0.1, 0.3, 0.5)
+
+
+@dataclass(frozen=True)
+class SimCase:
+    """One benchmark: a protocol, its options, how many seeded runs for the metrics."""
+
+    protocol: str
+    options: dict[str, Any]
+    runs: int
+    label: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def id(self) -> str:
+        return f"{self.protocol}-{self.label}" if self.label else self.protocol
+
+
+def sim_cases(profile: str) -> list[SimCase]:
+    """Every dissemination benchmark of *profile*."""
+    runs = RUNS[profile]
+    out: list[SimCase] = []
+    for n in SIZES[profile]:
+        for topology, params in FLOOD_TOPOLOGIES.items():
+            if topology == "ring" and n > 10_000:
+                continue  # n rounds of one message each: nothing to learn past that
+            options = {"topology": topology, "n": n, **params}
+            if topology == "erdos_renyi":
+                options["p"] = 6.0 / (n - 1)
+            out.append(SimCase("flood", options, runs, f"{topology}-n{n}", ("scaling",)))
+        for mode in ("push", "pull", "push-pull"):
+            out.append(SimCase("anti-entropy", {"n": n, "mode": mode}, runs, f"{mode}-n{n}"))
+    if profile == "full":
+        out.append(
+            SimCase("anti-entropy", {"n": 10**6, "mode": "push-pull"}, 3, "push-pull-n1000000")
+        )
+    for k in (1, 2, 3, 4, 5):
+        for variant in ("feedback-counter", "blind-coin"):
+            opts = {"n": 1000, "k": float(k), "variant": variant, "mode": "push"}
+            out.append(SimCase("rumor", opts, max(runs, 20), f"{variant}-k{k}", ("residue",)))
+    out.append(SimCase("tree", {"routers": 1000, "members": 64}, runs, "r1000-m64"))
+    for rate in FAILURE_RATES:
+        tag = ("faults",)
+        out.append(
+            SimCase(
+                "flood",
+                {"topology": "random_regular", "n": 1000, "degree": 6, "fail_nodes": rate},
+                runs,
+                f"faults-{rate}",
+                tag,
+            )
+        )
+        out.append(
+            SimCase(
+                "plumtree",
+                {"n": 1000, "degree": 6, "fail_nodes": rate},
+                runs,
+                f"faults-{rate}",
+                tag,
+            )
+        )
+        out.append(
+            SimCase(
+                "gossip",
+                {"n": 1000, "degree": 6, "fanout": 3, "fail_nodes": rate},
+                runs,
+                f"faults-{rate}",
+                tag,
+            )
+        )
+        out.append(
+            SimCase(
+                "anti-entropy",
+                {"n": 1000, "mode": "push-pull", "fail_nodes": rate},
+                runs,
+                f"faults-{rate}",
+                tag,
+            )
+        )
+    for r in (0, 1, 3):
+        for tau in (5, 10, 40):
+            opts = {"n": 1000, "r": r, "tau": tau}
+            out.append(SimCase("death-certificates", opts, max(runs, 10), f"r{r}-tau{tau}"))
+    return out
