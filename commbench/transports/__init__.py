@@ -8,12 +8,12 @@ what it cannot do raises :class:`Unsupported` with the reason.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from commbench.registry import collect
 from commbench.transports.latency import RttSamples
 from commbench.transports.placement import Placement
 
@@ -70,18 +70,4 @@ class Transport:
 _MODULES = ("socket_links", "zmq_links", "shm_links", "mpi_links")
 
 
-def _registry() -> dict[str, Transport]:
-    transports: dict[str, Transport] = {}
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(f"commbench.transports.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"commbench.transports.{name}":
-                raise
-            continue  # not written yet
-        for transport in module.TRANSPORTS:
-            transports[transport.name] = transport
-    return transports
-
-
-TRANSPORTS: dict[str, Transport] = _registry()
+TRANSPORTS: dict[str, Transport] = collect("commbench.transports", _MODULES, "TRANSPORTS")
