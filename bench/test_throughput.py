@@ -45,10 +45,19 @@ def test_throughput(benchmark, request, link_pool, unsupported, throughput_case:
             "received": int(received.sum()),
             "lost": int(sum(r.lost for r in runs)),
             "timed_out_runs": int(sum(r.timed_out for r in runs)),
+            **_per_subscriber(runs),
         },
         schema=SCHEMA_VERSION,
     )
     record_samples(benchmark, elapsed_s)
+
+
+def _per_subscriber(runs: list) -> dict:
+    """Fan-out streams: what each subscriber lost, summed over the runs."""
+    if not hasattr(runs[0], "lost_per_subscriber"):
+        return {}
+    lost = np.sum([r.lost_per_subscriber for r in runs], axis=0)
+    return {f"lost_subscriber_{i}": int(x) for i, x in enumerate(lost)}
 
 
 def _labels(info: dict) -> dict:

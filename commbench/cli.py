@@ -197,7 +197,12 @@ def cmd_peer(args: argparse.Namespace) -> int:
             f"--listen {args.listen} is not a loopback address: binding it exposes the peer "
             "to the network; add --allow-non-loopback to do so on purpose"
         )
-    print(f"commbench peer: serving TCP+UDP on {args.listen} (Ctrl-C to stop)", file=sys.stderr)
+    host, port = parse_host_port(args.listen)
+    print(
+        f"commbench peer: TCP and UDP echo on {host}:{port}, ZeroMQ REP on port {port + 1} "
+        f"and PULL on port {port + 2} (Ctrl-C to stop)",
+        file=sys.stderr,
+    )
     status = peer.main(["lan", "--listen", args.listen, "--orphan-ok", "--idle-timeout", "600"])
     if status == 2:
         raise UserError(f"cannot listen on {args.listen} (in use, or not an address of this host)")

@@ -67,10 +67,24 @@ def _protobuf_backend() -> str:
     return backend()
 
 
+def _libzmq() -> str:
+    import zmq
+
+    return zmq.zmq_version()
+
+
+def _mpi_library() -> str:
+    from mpi4py import MPI
+
+    return MPI.Get_library_version().splitlines()[0].strip()
+
+
 PROBES: dict[str, Callable[[], object]] = {
     "protobuf_backend": _protobuf_backend,
+    "libzmq": _libzmq,
+    "mpi_library": _mpi_library,
 }
-"""Extra facts, one probe each; transports add libzmq and MPI here."""
+"""Extra facts, one probe each (a probe that fails records "unknown (...)")."""
 
 
 def fingerprint() -> dict[str, object]:

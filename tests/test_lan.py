@@ -114,7 +114,7 @@ def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Pat
     benches = doc["benchmarks"]
     assert {b["extra_info"]["params"]["path"] for b in benches} == {"lan"}
     subjects = {b["extra_info"]["subject"] for b in benches}
-    assert {"tcp", "udp"} <= subjects and "uds" not in subjects
+    assert {"tcp", "udp", "zmq-reqrep-tcp"} <= subjects and "uds" not in subjects
     assert doc["commbench"]["peer"] == f"{B_ADDR}:{PORT}"
     assert doc["commbench"]["peer_machine"]["cpu_count"] >= 1  # B's fingerprint
     assert doc["machine_info"]["commbench"]["cpu_count"] >= 1  # A's fingerprint

@@ -59,8 +59,8 @@ def cases(kind: str, profile: str, peer: str | None = None) -> list[Case]:
     for transport in TRANSPORTS.values():
         if kind == "throughput" and not transport.streams:
             continue
-        if kind == "latency" and "fanout" in transport.tags:
-            continue
+        if kind == "latency" and {"fanout", "one-way"} & set(transport.tags):
+            continue  # no round trip to time
         if peer is not None:
             if not transport.remote:
                 continue
