@@ -1,12 +1,15 @@
 """Accuracy against references, side by side in one run.
 
 - TCP: the suite's round trip vs a minimal hand-written Python ping-pong (same
-  size, same placement), target within 10%.
+  size, same placement); target within 10%.
 - MPI: the suite's small-message one-way latency vs ``mpiexec -n 2 python -m
-  mpi4py.bench pingpong``, target within 15% (when MPI is installed).
+  mpi4py.bench pingpong``; target within 15%.
 
-Each benchmark's rounds are the suite's one-way latencies; the reference figure
-and the ratio are in ``extra_info.metrics``.
+The two sides are run alternately ``ALTERNATIONS`` times and the best of each is
+compared (median RTT for TCP; mean one-way for MPI, the only figure mpi4py.bench
+prints): on a shared machine a single pair of runs mostly measures the neighbours.
+Each benchmark's rounds are the suite's one-way latencies of its best run; the
+figures and the ratio are in ``extra_info.metrics``.
 """
 
 from __future__ import annotations
@@ -22,67 +25,79 @@ from commbench.transports.reference import handwritten_tcp_rtt_ns
 
 SIZE_BYTES = 64
 COUNT = 5000
+ALTERNATIONS = 3
+
+
+def _label(benchmark, subject: str, placement, reference: str, metrics: dict) -> None:
+    benchmark.group = f"reference: {subject} vs {reference}"
+    benchmark.extra_info.update(
+        family="reference",
+        subject=subject,
+        params={
+            "size_bytes": SIZE_BYTES,
+            "placement": placement.name,
+            "path": "localhost",
+            "reference": reference,
+            "alternations": ALTERNATIONS,
+        },
+        metrics=metrics,
+        schema=SCHEMA_VERSION,
+    )
 
 
 @pytest.mark.parametrize("placement", placements(spinning=False), ids=lambda p: p.name)
 def test_tcp_against_handwritten_pingpong(benchmark, placement) -> None:
-    reference = handwritten_tcp_rtt_ns(
-        SIZE_BYTES, COUNT, client_cpu=placement.client_cpu, server_cpu=placement.peer_cpu
-    )
+    suite_runs, reference_p50 = [], []
     with TRANSPORTS["tcp"].open(placement, {}) as link:
-        suite = link.measure(SIZE_BYTES, COUNT, 30.0)
-    suite_p50, reference_p50 = np.median(suite.rtt_ns), np.median(reference)
-    benchmark.group = "reference: tcp vs hand-written ping-pong"
-    benchmark.extra_info.update(
-        family="reference",
-        subject="tcp",
-        params={
-            "size_bytes": SIZE_BYTES,
-            "placement": placement.name,
-            "path": "localhost",
-            "reference": "hand-written Python ping-pong",
+        for _ in range(ALTERNATIONS):
+            reference = handwritten_tcp_rtt_ns(
+                SIZE_BYTES, COUNT, client_cpu=placement.client_cpu, server_cpu=placement.peer_cpu
+            )
+            reference_p50.append(float(np.median(reference)))
+            suite_runs.append(link.measure(SIZE_BYTES, COUNT, 30.0))
+    best = min(suite_runs, key=lambda r: np.median(r.rtt_ns))
+    suite_p50 = float(np.median(best.rtt_ns))
+    _label(
+        benchmark,
+        "tcp",
+        placement,
+        "hand-written Python ping-pong",
+        {
+            "suite_rtt_p50_ns": suite_p50,
+            "reference_rtt_p50_ns": min(reference_p50),
+            "ratio": suite_p50 / min(reference_p50),
         },
-        metrics={
-            "suite_rtt_p50_ns": float(suite_p50),
-            "reference_rtt_p50_ns": float(reference_p50),
-            "ratio": float(suite_p50 / reference_p50),
-        },
-        schema=SCHEMA_VERSION,
     )
-    record_samples(benchmark, suite.one_way_ns / 1e9)
+    record_samples(benchmark, best.one_way_ns / 1e9)
 
 
 def test_mpi_against_mpi4py_bench(benchmark, unsupported) -> None:
+    from commbench.transports.mpi_reference import mpi4py_bench_pingpong
+
     name = "mpi-buffer-shm"
-    if name not in TRANSPORTS:
-        unsupported("reference", name, {}, "the MPI transport is not available")
-    try:
-        from commbench.transports.mpi_reference import mpi4py_bench_pingpong
-    except ImportError as exc:
-        unsupported("reference", name, {}, f"MPI reference not available: {exc}")
     placement = placements(spinning=True)[0]
+    suite_runs, reference_means = [], []
     try:
-        reference_s = mpi4py_bench_pingpong(SIZE_BYTES, COUNT)
         with TRANSPORTS[name].open(placement, {"sizes": [SIZE_BYTES]}) as link:
-            suite = link.measure(SIZE_BYTES, COUNT, 30.0)
+            for _ in range(ALTERNATIONS):
+                reference_means.append(
+                    mpi4py_bench_pingpong(SIZE_BYTES, COUNT, placement=placement)
+                )
+                suite_runs.append(link.measure(SIZE_BYTES, COUNT, 30.0))
     except Unsupported as exc:
-        unsupported("reference", name, {}, str(exc))
-    suite_mean_s = float(np.mean(suite.one_way_ns)) / 1e9  # mpi4py.bench reports the mean
-    benchmark.group = "reference: mpi vs mpi4py.bench pingpong"
-    benchmark.extra_info.update(
-        family="reference",
-        subject=name,
-        params={
-            "size_bytes": SIZE_BYTES,
-            "placement": placement.name,
-            "path": "localhost",
-            "reference": "mpi4py.bench pingpong",
+        unsupported("reference", name, {"size_bytes": SIZE_BYTES}, str(exc))
+    best = min(suite_runs, key=lambda r: np.mean(r.rtt_ns))
+    suite_mean_ns = float(np.mean(best.one_way_ns))
+    reference_ns = min(reference_means) * 1e9
+    _label(
+        benchmark,
+        name,
+        placement,
+        "mpi4py.bench pingpong",
+        {
+            "suite_one_way_mean_ns": suite_mean_ns,
+            "reference_one_way_mean_ns": reference_ns,
+            "ratio": suite_mean_ns / reference_ns,
         },
-        metrics={
-            "suite_one_way_mean_ns": suite_mean_s * 1e9,
-            "reference_one_way_mean_ns": reference_s * 1e9,
-            "ratio": suite_mean_s / reference_s,
-        },
-        schema=SCHEMA_VERSION,
     )
-    record_samples(benchmark, suite.one_way_ns / 1e9)
+    record_samples(benchmark, best.one_way_ns / 1e9)

@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 SUITES: dict[str, tuple[str, ...]] = {
     "marshalling": ("bench/test_marshalling.py", "bench/test_harness_overhead.py"),
-    "latency": ("bench/test_latency.py",),
+    "latency": ("bench/test_latency.py", "bench/test_transport_references.py"),
     "throughput": ("bench/test_throughput.py",),
     "dissemination": ("bench/test_dissemination.py",),
 }
