@@ -10,7 +10,7 @@ from __future__ import annotations
 PROFILES: dict[str, tuple[str, ...]] = {
     "quick": (
         "--benchmark-max-time=0.04",
-        "--benchmark-min-rounds=7",
+        "--benchmark-min-rounds=5",
         "--benchmark-min-time=0.0001",
         "--benchmark-warmup=on",
         "--benchmark-warmup-iterations=20",

@@ -71,13 +71,15 @@ def latency_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def print_latency_summary(table: pd.DataFrame, console: Console | None = None) -> None:
     """One-way latency p50 / p99 at 64 B, 4 KiB and 64 KiB, fastest first."""
-    console = console or Console(width=max(Console().width, 100))
+    console = console or Console(width=max(Console().width, 110))
     wide = latency_summary(table)
     if wide.empty:
         return
     sizes = sorted(wide.columns.get_level_values(1).unique())
-    out = Table(title="one-way latency, p50 / p99 (RTT / 2)", title_justify="left")
-    for column in ("path", "transport", "placement"):
+    paths = wide.index.get_level_values("path").unique()
+    title = f"one-way latency, p50 / p99 (RTT / 2), {', '.join(paths)}"
+    out = Table(title=title, title_justify="left")
+    for column in ("transport", "placement"):
         out.add_column(column, no_wrap=True)
     for size in sizes:
         out.add_column(format_bytes(size), justify="right", no_wrap=True)
@@ -88,7 +90,7 @@ def print_latency_summary(table: pd.DataFrame, console: Console | None = None) -
             f"{format_seconds(wide.loc[(path, subject, placement), ('p99', size)])}"
             for size in sizes
         ]
-        out.add_row(path, subject, placement, *cells)
+        out.add_row(subject if len(paths) == 1 else f"{subject} ({path})", placement, *cells)
     console.print(out)
 
 
