@@ -65,13 +65,16 @@ def test_vectorised_against_networkx(benchmark, n: int) -> None:
 
     graph = make_topology("random_regular", n, seed=1, degree=20)
     g = to_networkx(graph)
-    start = time.perf_counter()
-    plain = reference_flood(g, 0)
-    plain_s = time.perf_counter() - start
+    plain_runs = []
+    for _ in range(3):  # the best of three, as the vectorised side gets many rounds
+        start = time.perf_counter()
+        plain = reference_flood(g, 0)
+        plain_runs.append(time.perf_counter() - start)
+    plain_s = min(plain_runs)
     fast = benchmark(lambda: flood_metrics(flood(graph, 0)))
     for key in ("messages", "redundant", "rounds", "coverage"):
         assert fast[key] == plain[key], key
-    vector_s = benchmark.stats.stats.median
+    vector_s = benchmark.stats.stats.min
     benchmark.group = "dissemination: vectorised vs networkx"
     benchmark.extra_info.update(
         family="dissemination-reference",

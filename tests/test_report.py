@@ -233,10 +233,10 @@ def test_a_family_with_no_rows_has_no_section(
 def test_a_family_without_builders_gets_a_plain_table(tmp_path: Path) -> None:
     doc = doc_with()
     for bench in doc["benchmarks"][:3]:
-        bench["extra_info"]["family"] = "latency"
+        bench["extra_info"]["family"] = "queueing"
     html = render_html([write_doc(tmp_path / "lat.json", doc)], tmp_path / "l.html").read_text()
-    assert 'id="family-latency"' in html and "no dedicated report section yet" in html
-    assert html.index('id="family-marshalling"') < html.index('id="family-latency"')
+    assert 'id="family-queueing"' in html and "no dedicated report section yet" in html
+    assert html.index('id="family-marshalling"') < html.index('id="family-queueing"')
 
 
 def test_summary_ratios_and_throughput_are_computed_from_the_medians(table: pd.DataFrame) -> None:

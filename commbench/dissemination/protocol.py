@@ -35,9 +35,16 @@ class Protocol:
     help: str
     run: Callable[[Mapping[str, Any], np.random.Generator], dict[str, float]]
     options: tuple[Option, ...] = field(default_factory=tuple)
+    resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Turns shorthand options into the ones ``run`` reads, before they are recorded."""
 
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
+
+    def options_for(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults, overridden by *options*, resolved: what a run uses and what is recorded."""
+        merged = {**self.defaults(), **options}
+        return self.resolve(merged) if self.resolve else merged
 
 
 def mean_ci95(values: list[float]) -> tuple[float, float, float]:
@@ -64,7 +71,7 @@ def simulate(
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    merged = {**protocol.defaults(), **options}
+    merged = protocol.options_for(options)
     samples: dict[str, list[float]] = {}
     for i in range(runs):
         metrics = protocol.run(merged, np.random.default_rng([seed, i]))

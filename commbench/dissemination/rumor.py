@@ -171,10 +171,16 @@ def rumor_metrics(result: RumorResult) -> dict[str, float]:
 VARIANTS = tuple(f"{r}-{m}" for r in ("feedback", "blind") for m in ("counter", "coin"))
 
 
+def _resolve(options: dict[str, Any]) -> dict[str, Any]:
+    """``variant="blind-coin"`` is ``response="blind", removal="coin"`` in one word."""
+    if options.get("variant"):
+        options["response"], options["removal"] = options["variant"].split("-")
+    else:
+        options["variant"] = f"{options['response']}-{options['removal']}"
+    return options
+
+
 def _run(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
-    if options.get("variant"):  # "feedback-counter" is response + removal in one word
-        response, removal = options["variant"].split("-")
-        options = {**options, "response": response, "removal": removal}
     keys = ("mode", "response", "removal", "counting", "collisions")
     result = rumor(
         int(options["n"]), k=options["k"], rng=rng, **{key: options[key] for key in keys}
@@ -197,5 +203,6 @@ PROTOCOLS = (
             Option("collisions", str, "simultaneous", "push", ("simultaneous", "first")),
             Option("variant", str, None, "response-removal in one word (overrides)", VARIANTS),
         ),
+        resolve=_resolve,
     ),
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from commbench.report import marshalling
+from commbench.report import dissemination, marshalling, transports
 from commbench.report.blocks import Block, Cell, RunContext, table_html
 from commbench.report.tables import NOISE_LEGEND, stability_flags
 from commbench.units import format_seconds
@@ -23,6 +23,11 @@ SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
 
 SECTION_BUILDERS: dict[str, list[SectionBuilder]] = {
     "marshalling": marshalling.BUILDERS,
+    "latency": transports.LATENCY_BUILDERS,
+    "throughput": transports.THROUGHPUT_BUILDERS,
+    "reference": transports.REFERENCE_BUILDERS,
+    "dissemination": dissemination.BUILDERS,
+    "dissemination-reference": dissemination.REFERENCE_BUILDERS,
 }
 """Family name -> its builders, in page order. Families are shown in this order."""
 
@@ -30,7 +35,9 @@ FAMILY_TITLES: dict[str, str] = {
     "marshalling": "Marshalling",
     "latency": "Latency",
     "throughput": "Throughput",
+    "reference": "Reference checks",
     "dissemination": "Dissemination",
+    "dissemination-reference": "Dissemination: vectorised against networkx",
 }
 
 

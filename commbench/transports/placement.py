@@ -23,9 +23,12 @@ class Placement:
     peer_cpu: int
 
 
+_CPUS_AT_START = sorted(os.sched_getaffinity(0))
+
+
 def available_cpus() -> list[int]:
-    """CPUs this process may run on."""
-    return sorted(os.sched_getaffinity(0))
+    """CPUs this process could run on when it started (pinning it later changes nothing)."""
+    return list(_CPUS_AT_START)
 
 
 def placements(spinning: bool) -> list[Placement]:
