@@ -20,5 +20,5 @@ CODEC = Codec(
     distribution="cbor2",
     wire_format="CBOR",
     bind=_bind,
-    cannot_carry="lone surrogates (strings must be valid UTF-8)",
+    cannot_carry="lone surrogates (strings must be valid UTF-8); very deep nesting (1000 levels)",
 )

@@ -21,5 +21,5 @@ CODEC = Codec(
     distribution="msgpack",
     wire_format="MessagePack",
     bind=_bind,
-    cannot_carry="ints beyond 64 bits; lone surrogates; nesting deeper than 511",
+    cannot_carry="ints beyond 64 bits; lone surrogates",
 )

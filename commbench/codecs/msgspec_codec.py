@@ -47,6 +47,6 @@ CODECS = (
         distribution="msgspec",
         wire_format="MessagePack",
         bind=_binder("msgpack", restores_base64=False),
-        cannot_carry="ints beyond 64 bits; lone surrogates",
+        cannot_carry="ints beyond 64 bits; lone surrogates; very deep nesting (1000 levels)",
     ),
 )

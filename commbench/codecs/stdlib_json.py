@@ -33,6 +33,6 @@ CODEC = Codec(
     wire_format="JSON",
     bind=_bind,
     cannot_carry="bytes (sent as base64 text); lone surrogates (UTF-8 cannot encode them); "
-    "NaN/Infinity only as a non-standard extension",
+    "NaN/Infinity only as a non-standard extension; very deep nesting (1000 levels)",
     notes="stdlib json; str -> bytes .encode() is counted",
 )

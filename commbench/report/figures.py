@@ -245,7 +245,9 @@ def _finish(fig: Figure, axes: list[Axes], used: int, *, order: Sequence[str] = 
     if legend:
         rank = {label: i for i, label in enumerate(order)}
         labels = sorted(legend, key=lambda label: rank.get(label, len(rank)))
-        fits = max(1, int(fig.get_figwidth() / 1.7))  # about 1.7 in per legend entry
+        # an entry takes its marker (~0.5 in) and ~0.075 in per character of label
+        entry_in = 0.5 + 0.075 * max(len(label) for label in labels)
+        fits = max(1, int(fig.get_figwidth() / max(entry_in, 1.7)))
         rows = math.ceil(len(labels) / fits)
         ncol = math.ceil(len(labels) / rows)
         # matplotlib fills legend columns first; reorder so the entries read row by row
