@@ -264,6 +264,20 @@ def compare_normalised(norm: pd.DataFrame, baseline: str, other: str) -> pd.Data
     return out.reset_index()
 
 
+def shape_summary(shape: pd.DataFrame) -> pd.DataFrame:
+    """Per family and subject: geometric mean of ``normalised_ratio`` and the share of
+    benchmarks within 5% of 1 (the same shape on both sides)."""
+    rows = []
+    for (family, subject), group in shape.groupby(["family", "subject"]):
+        ratios = group["normalised_ratio"].to_numpy(dtype=np.float64)
+        ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+        if ratios.size:
+            within = float(np.mean(np.abs(ratios - 1.0) <= 0.05))
+            rows.append([family, subject, ratios.size, stats.geometric_mean(ratios), within])
+    columns = ["family", "subject", "benchmarks", "geomean_normalised_ratio", "within_5pct"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 _VERDICT_STYLE = {"faster": "green", "slower": "red"}
 
 
