@@ -16,14 +16,14 @@ def _bind(payload: Payload) -> Bound:
         raise Unsupported("orjson is not installed") from exc
     keys = binary_keys(payload)
     loads = orjson.loads
-    # partial, not a closure: no Python frame between the harness and the library
-    encode = functools.partial(orjson.dumps, default=b64_default)
     if keys:
+        # partial, not a closure: no Python frame between the harness and the library
+        encode = functools.partial(orjson.dumps, default=b64_default)
 
         def decode(data: bytes) -> object:
             return restore_binary(loads(data), keys)
-    else:
-        decode = loads
+    else:  # the library's own functions: nothing between the harness and orjson
+        encode, decode = orjson.dumps, loads
     return Bound(payload.value, encode, decode, lambda doc: doc, touch_plain)
 
 
