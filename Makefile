@@ -14,18 +14,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's Chromium, for the real-browser test of the HTML report (needs root or sudo)
-CHROMIUM := /usr/bin/chromium
+# Debian's Chromium, for the real-browser test of the HTML report, and sockperf, the
+# C-level TCP reference line (needs root or sudo)
+DEBIAN_TOOLS := /usr/bin/chromium /usr/bin/sockperf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(CHROMIUM):
+$(DEBIAN_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium sockperf
 
 bench: $(STAMP)
 	$(BIN)/commbench run --suite $(SUITE) --profile $(PROFILE)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(DEBIAN_TOOLS)
 	$(BIN)/python -m pytest tests
 
 lint: $(STAMP)

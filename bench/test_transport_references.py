@@ -4,6 +4,7 @@
   size, same placement); target within 10%.
 - MPI: the suite's small-message one-way latency vs ``mpiexec -n 2 python -m
   mpi4py.bench pingpong``; target within 15%.
+- sockperf (C), where installed: the C-level TCP line; no target.
 
 The two sides are run alternately ``ALTERNATIONS`` times and the best of each is
 compared (median RTT for TCP; mean one-way for MPI, the only figure mpi4py.bench
@@ -21,11 +22,16 @@ from commbench.results import SCHEMA_VERSION
 from commbench.transports import TRANSPORTS, Unsupported
 from commbench.transports.latency import record_samples
 from commbench.transports.placement import placements
-from commbench.transports.reference import handwritten_tcp_rtt_ns
+from commbench.transports.reference import (
+    handwritten_tcp_rtt_ns,
+    sockperf_available,
+    sockperf_tcp_one_way_ns,
+)
 
 SIZE_BYTES = 64
 COUNT = 5000
 ALTERNATIONS = 3
+SOCKPERF_COUNT = 2000
 
 
 def _label(benchmark, subject: str, placement, reference: str, metrics: dict) -> None:
@@ -101,3 +107,37 @@ def test_mpi_against_mpi4py_bench(benchmark, unsupported) -> None:
         },
     )
     record_samples(benchmark, best.one_way_ns / 1e9)
+
+
+@pytest.mark.parametrize("size_bytes", [64, 4096, 65506])  # 65506: sockperf's largest
+@pytest.mark.parametrize("placement", placements(spinning=False), ids=lambda p: p.name)
+def test_tcp_against_sockperf(benchmark, unsupported, placement, size_bytes: int) -> None:
+    """The C-level line: sockperf's TCP ping-pong beside the suite's (no target: the gap
+    is what the Python interpreter costs)."""
+    params = {"size_bytes": size_bytes, "placement": placement.name}
+    if not sockperf_available():
+        unsupported(
+            "reference",
+            "tcp-sockperf",
+            params,
+            "sockperf is not installed (Debian: apt-get install sockperf)",
+        )
+    reference = sockperf_tcp_one_way_ns(
+        size_bytes, client_cpu=placement.client_cpu, server_cpu=placement.peer_cpu, seconds=1
+    )
+    with TRANSPORTS["tcp"].open(placement, {}) as link:
+        suite = link.measure(size_bytes, SOCKPERF_COUNT, 30.0)
+    suite_p50 = float(np.median(suite.one_way_ns))
+    _label(
+        benchmark,
+        "tcp-sockperf",
+        placement,
+        "sockperf ping-pong (C)",
+        {
+            "suite_one_way_p50_ns": suite_p50,
+            "reference_one_way_p50_ns": reference["p50_ns"],
+            "ratio": suite_p50 / reference["p50_ns"],
+        },
+    )
+    benchmark.extra_info["params"]["size_bytes"] = size_bytes
+    record_samples(benchmark, suite.one_way_ns / 1e9)

@@ -17,16 +17,7 @@ from commbench.transports.framing import HEADER, encode_frame, recv_frame
 from commbench.transports.latency import measure_rtt, record_samples
 from commbench.transports.peerproc import PeerError, PeerProcess
 from commbench.transports.placement import placements
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is dead for our purpose
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split(")")[-1].split()[0] != "Z"
+from tests.processes import alive
 
 
 def echo(address: dict, message: bytes) -> bytes:

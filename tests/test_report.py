@@ -195,7 +195,7 @@ def test_markdown_has_one_row_per_codec_and_payload(table: pd.DataFrame) -> None
     lines = [line for line in text.splitlines() if line.startswith("|")]
     assert lines[0] == (
         "| payload | codec | encode | ×fastest | ×copy | enc MB/s | decode | ×fastest | ×copy "
-        "| dec MB/s | decode+touch | bytes | zlib |"
+        "| dec MB/s | decode+touch | round trip | bytes | zlib |"
     )
     assert set(lines[1]) <= set("|-:")
     assert len(lines) - 2 == pairs(table) == 16
@@ -249,6 +249,7 @@ def test_summary_ratios_and_throughput_are_computed_from_the_medians(table: pd.D
     assert row["encode_floor_x"] == pytest.approx(4.060629999003141e-06 / 59.964599609375e-9)
     assert row["encode_MBps"] == pytest.approx(168 / 4.060629999003141e-06 / 1e6)
     assert row["encode_x"] == pytest.approx(4.060629999003141e-06 / 1.9966650029346054e-07)
+    assert row["round_trip"] == pytest.approx(row["encode"] + row["decode+touch"])
     assert list(summary.index.get_level_values("payload").unique()) == ["rpc", "sweep-10KB"]
 
 

@@ -17,6 +17,7 @@ from commbench.transports import TRANSPORTS, Unsupported
 from commbench.transports import mpi_links as m
 from commbench.transports.mpi_reference import mpi4py_bench_pingpong, parse_pingpong
 from commbench.transports.placement import Placement, available_cpus
+from tests.processes import alive
 
 CPUS = available_cpus()
 needs_mpi = pytest.mark.skipif(
@@ -27,15 +28,6 @@ CROSS = Placement("cross-core", CPUS[0], CPUS[-1])
 NAMES = ("mpi-buffer-shm", "mpi-pickle-shm", "mpi-buffer-net", "mpi-pickle-net")
 SIZES = (1, 64, 4096)
 COUNT = 400
-
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def started_pids(link: m.MpiLink) -> list[int]:

@@ -13,20 +13,12 @@ from commbench.transports import TRANSPORTS, Unsupported
 from commbench.transports.placement import Placement, available_cpus
 from commbench.transports.shm import PeerTimeout
 from commbench.transports.shm_links import message_bytes
+from tests.processes import alive
 
 SHM = TRANSPORTS["shm-floor"]
 CPUS = available_cpus()
 needs_two_cpus = pytest.mark.skipif(len(CPUS) < 2, reason="a busy-waiting pair needs two CPUs")
 CROSS = Placement("cross-core", CPUS[0], CPUS[-1])
-
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_message_bytes_are_never_all_zero():

@@ -13,6 +13,7 @@ import zmq
 from commbench.transports import TRANSPORTS, Unsupported, zmq_links, zmq_peer
 from commbench.transports.peerproc import PeerError, PeerProcess
 from commbench.transports.placement import placements
+from tests.processes import alive
 
 PLACEMENT = placements(spinning=False)[-1]  # cross-core where there are two CPUs
 NAMES = [
@@ -20,15 +21,6 @@ NAMES = [
     *(f"zmq-pushpull-{kind}" for kind in ("tcp", "ipc")),
     *(f"zmq-pubsub-{n}" for n in (1, 2, 4)),
 ]
-
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_registry_has_every_zmq_transport():

@@ -90,19 +90,23 @@ def reference_points(rows: pd.DataFrame) -> pd.DataFrame:
     """Reference rows (family ``reference``) as one-way seconds for the latency figure.
 
     TCP's reference is a median round trip (``metric.reference_rtt_p50_ns``), drawn as
-    RTT / 2; MPI's is mpi4py.bench's mean one-way time (``reference_one_way_mean_ns``).
+    RTT / 2; MPI's is mpi4py.bench's mean one-way time (``reference_one_way_mean_ns``);
+    sockperf's is its one-way p50 (``reference_one_way_p50_ns``).
     """
     columns = ["path", "placement", "size_bytes", "one_way_s", "label"]
     out = []
     for _, row in rows.iterrows():
-        rtt, mean = (
+        rtt, mean, p50 = (
             row.get("metric.reference_rtt_p50_ns"),
             row.get("metric.reference_one_way_mean_ns"),
+            row.get("metric.reference_one_way_p50_ns"),
         )
         if rtt is not None and pd.notna(rtt):
             value, label = rtt / 2, "reference: hand-written TCP ping-pong, RTT/2"
         elif mean is not None and pd.notna(mean):
             value, label = mean, "reference: mpi4py.bench pingpong (mean)"
+        elif p50 is not None and pd.notna(p50):
+            value, label = p50, "reference: sockperf TCP (C), p50"
         else:
             continue
         where = [row.get(k) for k in columns[:3]]

@@ -59,7 +59,8 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
     ``encode_x`` / ``decode_x`` (ratio to the fastest codec on that payload),
     ``encode_floor_x`` / ``decode_floor_x`` (ratio to the copy floor),
     ``encode_MBps`` / ``decode_MBps`` (encoded bytes / median, 10**6 B/s),
-    ``encoded_bytes``, ``compressed_bytes`` and ``copy_floor_s``.
+    ``round_trip`` (encode + decode+touch medians, derived), ``encoded_bytes``,
+    ``compressed_bytes`` and ``copy_floor_s``.
     """
     rows = marshalling_rows(rows)
     if rows.empty:
@@ -81,6 +82,7 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
             wide[f"{op}_x"] = np.nan
         wide[f"{op}_floor_x"] = wide[op] / wide["copy_floor_s"]
         wide[f"{op}_MBps"] = wide["encoded_bytes"] / wide[op] / 1e6
+    wide["round_trip"] = wide["encode"] + wide["decode+touch"]
     # payloads and codecs in run order (the corpus and registry order), not alphabetical
     rank = {c: {v: i for i, v in enumerate(pd.unique(rows[c]))} for c in ("payload", "subject")}
     wide = wide.sort_values(["payload", "subject"], key=lambda c: c.map(rank[c.name]))
@@ -149,6 +151,13 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("dec MB/s", "decode_MBps", "rate", "encoded bytes / decode median, 10^6 B/s"),
     Column(
         "decode+touch", "decode+touch", "seconds", "decode, then visit every value", flagged=True
+    ),
+    Column(
+        "round trip",
+        "round_trip",
+        "seconds",
+        "encode + decode+touch medians (derived: "
+        "what one message costs its sender and a receiver that reads it)",
     ),
     Column("bytes", "encoded_bytes", "bytes", "encoded size"),
     Column("zlib", "compressed_bytes", "bytes", "encoded size after zlib level 6"),

@@ -267,6 +267,7 @@ def not_measured_block(family: str) -> Builder:
 _REFERENCE_STATS = {
     "RTT p50": ("metric.suite_rtt_p50_ns", "metric.reference_rtt_p50_ns"),
     "one-way mean": ("metric.suite_one_way_mean_ns", "metric.reference_one_way_mean_ns"),
+    "one-way p50": ("metric.suite_one_way_p50_ns", "metric.reference_one_way_p50_ns"),
 }
 _REFERENCE_HEADER = ("check", "reference", "placement", "size", "statistic", "suite",
                      "reference", "suite / ref.", "target", "result")  # fmt: skip

@@ -13,10 +13,13 @@ from commbench.transports import TRANSPORTS, Transport
 from commbench.transports.latency import PROFILE_SIZES_BYTES
 from commbench.transports.placement import Placement, available_cpus, placements
 
-THROUGHPUT_SIZES_BYTES = {"quick": (64, 4096, 65536, 2**20), "full": tuple(4**i for i in range(11))}
-THROUGHPUT_BYTES_PER_RUN = {"quick": 32 * 2**20, "full": 256 * 2**20}
-THROUGHPUT_MAX_MESSAGES = {"quick": 20_000, "full": 200_000}
-THROUGHPUT_RUNS = {"quick": 3, "full": 7}
+THROUGHPUT_SIZES_BYTES = {
+    "quick": (64, 4096, 65536, 2**20),
+    "full": (16, 256, 4096, 65536, 2**20),
+}
+THROUGHPUT_BYTES_PER_RUN = {"quick": 32 * 2**20, "full": 128 * 2**20}
+THROUGHPUT_MAX_MESSAGES = {"quick": 20_000, "full": 100_000}
+THROUGHPUT_RUNS = {"quick": 3, "full": 5}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class RttSamples:
 
 def round_trips_for(size_bytes: int, profile: str) -> int:
     """How many timed round trips: many for small messages, fewer for large ones."""
-    base = 2000 if profile == "quick" else 20000
+    base = 2000 if profile == "quick" else 10000  # OSU osu_latency: 10000 small
     if size_bytes >= 2**20:
         return max(50, base // 40)
     if size_bytes >= 2**16:
