@@ -59,7 +59,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dissemination_case", ids, ids=ids, indirect=True)
     for kind in ("latency", "throughput"):
         if f"{kind}_case" in metafunc.fixturenames:
-            found = cases(kind, config.getoption("--profile"), config.getoption("--peer"))
+            found = cases(
+                kind,
+                config.getoption("--profile"),
+                config.getoption("--peer"),
+                config.getoption("--mpi-hosts"),
+            )
             config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
             ids = [c.id for c in found]
             metafunc.parametrize(f"{kind}_case", ids, ids=ids, indirect=True)
@@ -163,6 +168,9 @@ def link_pool(request: pytest.FixtureRequest):
     pool = LinkPool(
         {
             "peer": request.config.getoption("--peer"),
+            "mpi_hosts": request.config.getoption("--mpi-hosts"),
+            "mpi_launcher_exec": request.config.getoption("--mpi-launcher-exec"),
+            "mpi_iface": request.config.getoption("--mpi-iface"),
             "profile": profile,
             "sizes": sorted({c.size_bytes for c in cases("latency", profile)}),
         }

@@ -43,6 +43,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not (PROJECT_ROOT / "bench").is_dir():
         raise UserError(f"{PROJECT_ROOT}: no bench/ here; run commbench from the project checkout")
+    if args.mpi_hosts and not args.peer:
+        raise UserError("--mpi-hosts is LAN mode: give --peer HOST:PORT as well")
     if args.peer:
         from commbench.transports.remote import peer_fingerprint
 
@@ -75,6 +77,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         *PROFILES[args.profile],
         *[f"--payload={p}" for p in good],
         *([f"--peer={args.peer}"] if args.peer else []),
+        *([f"--mpi-hosts={args.mpi_hosts}"] if args.mpi_hosts else []),
+        *([f"--mpi-launcher-exec={args.mpi_launcher_exec}"] if args.mpi_launcher_exec else []),
+        *([f"--mpi-iface={args.mpi_iface}"] if args.mpi_iface else []),
         *args.pytest_args,
     ]
     env = {**os.environ, "COMMBENCH_SKIP_DROPPED_PAYLOADS": "1"}
@@ -326,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="LAN mode: measure latency/throughput against `commbench peer` on another machine",
     )
+    run.add_argument(
+        "--mpi-hosts",
+        metavar="A,B",
+        help="LAN mode: MPI across machines, one rank per host of mpiexec's host list "
+        "(A must be this machine; hydra reaches B by ssh unless --mpi-launcher-exec)",
+    )
+    run.add_argument("--mpi-launcher-exec", metavar="PROGRAM", help=argparse.SUPPRESS)
+    run.add_argument("--mpi-iface", metavar="IFACE", help="the interface the MPI ranks use")
     run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
     run.add_argument(
         "--results-dir",

@@ -32,6 +32,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="LAN mode: measure against `commbench peer` on another machine",
     )
     group.addoption(
+        "--mpi-hosts",
+        default=None,
+        metavar="A,B",
+        help="LAN mode: MPI across machines through mpiexec's host list (A = this machine)",
+    )
+    group.addoption("--mpi-launcher-exec", default=None, help="hydra's rsh launcher program")
+    group.addoption("--mpi-iface", default=None, help="network interface the ranks use")
+    group.addoption(
         "--payload",
         action="append",
         default=[],

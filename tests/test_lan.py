@@ -1,7 +1,9 @@
 """LAN mode across a real (virtual) link: two network namespaces joined by a veth pair.
 
 Machine B (namespace ``cbB<pid>``, 198.18.0.2) runs ``commbench peer``; machine A
-(namespace ``cbA<pid>``, 198.18.0.1) runs ``commbench run --peer``. A ``tc tbf``
+(namespace ``cbA<pid>``, 198.18.0.1) runs ``commbench run --peer``, and MPI runs one
+rank on each through mpiexec's host list (hydra's launcher is ``tests/nsexec``,
+which stands in for ssh by entering the other namespace). A ``tc tbf``
 rate limit of 1 Gbit/s on the link stands in for a LAN. Needs root (CI has it);
 the test creates and deletes everything itself and fails, not skips, without it.
 """
@@ -29,7 +31,7 @@ def sh(*args: str) -> None:
 
 
 @pytest.fixture
-def two_hosts() -> Iterator[tuple[str, str]]:
+def two_hosts() -> Iterator[tuple[str, str, str]]:
     assert os.geteuid() == 0, "the LAN test needs root to create network namespaces"
     a, b = f"cbA{os.getpid()}", f"cbB{os.getpid()}"
     veth_a, veth_b = f"cba{os.getpid() % 100000}", f"cbb{os.getpid() % 100000}"
@@ -62,7 +64,7 @@ def two_hosts() -> Iterator[tuple[str, str]]:
                 "latency",
                 "50ms",
             )
-        yield a, b
+        yield a, b, veth_a
     finally:
         for ns in (a, b):  # deleting a namespace deletes its end of the veth pair
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True, timeout=30)
@@ -72,8 +74,8 @@ def in_ns(ns: str, *args: str) -> list[str]:
     return ["ip", "netns", "exec", ns, sys.executable, "-m", "commbench.cli", *args]
 
 
-def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Path) -> None:
-    a, b = two_hosts
+def test_latency_across_two_namespaces(two_hosts: tuple[str, str, str], tmp_path: Path) -> None:
+    a, b, veth_a = two_hosts
     peer = subprocess.Popen(
         in_ns(b, "peer", "--listen", f"{B_ADDR}:{PORT}", "--allow-non-loopback"),
         cwd=ROOT,
@@ -92,18 +94,25 @@ def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Pat
                 "latency,throughput",
                 "--peer",
                 f"{B_ADDR}:{PORT}",
+                "--mpi-hosts",
+                f"{A_ADDR},{B_ADDR}",
+                "--mpi-launcher-exec",
+                str(ROOT / "tests" / "nsexec"),
+                "--mpi-iface",
+                veth_a,
                 "--no-report",
                 "--results-dir",
                 str(tmp_path),
                 "--",
                 "-k",
-                "64B or 65536B",
+                "(64B or 65536B) and not reference",
                 "--benchmark-quiet",
             ),
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=300,
+            env={**os.environ, "CB_NS_A": a, "CB_NS_B": b},  # for tests/nsexec
         )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     finally:
@@ -114,7 +123,11 @@ def test_latency_across_two_namespaces(two_hosts: tuple[str, str], tmp_path: Pat
     benches = doc["benchmarks"]
     assert {b["extra_info"]["params"]["path"] for b in benches} == {"lan"}
     subjects = {b["extra_info"]["subject"] for b in benches}
-    assert {"tcp", "udp", "zmq-reqrep-tcp"} <= subjects and "uds" not in subjects
+    assert {"tcp", "udp", "zmq-reqrep-tcp", "mpi-buffer-net"} <= subjects
+    assert "uds" not in subjects and "mpi-buffer-shm" not in subjects
+    mpi = next(b for b in benches if b["extra_info"]["subject"] == "mpi-buffer-net")
+    assert mpi["extra_info"]["params"]["mpi_hosts"] == f"{A_ADDR},{B_ADDR}"
+    assert mpi["extra_info"]["params"]["mpi_tcp_established"] > 0  # really over the link
     assert doc["commbench"]["peer"] == f"{B_ADDR}:{PORT}"
     assert doc["commbench"]["peer_machine"]["cpu_count"] >= 1  # B's fingerprint
     assert doc["machine_info"]["commbench"]["cpu_count"] >= 1  # A's fingerprint

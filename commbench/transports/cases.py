@@ -52,10 +52,13 @@ def lan_placement() -> Placement:
     return Placement("lan", available_cpus()[0], None)  # type: ignore[arg-type]
 
 
-def cases(kind: str, profile: str, peer: str | None = None) -> list[Case]:
+def cases(
+    kind: str, profile: str, peer: str | None = None, mpi_hosts: str | None = None
+) -> list[Case]:
     """Every case of *kind* ("latency" or "throughput") for *profile*.
 
-    With *peer* (LAN mode) only transports that can reach another machine are kept.
+    With *peer* (LAN mode) only transports that can reach another machine are kept,
+    and MPI's network path when *mpi_hosts* (mpiexec's host list) is given.
     """
     sizes = PROFILE_SIZES_BYTES[profile] if kind == "latency" else THROUGHPUT_SIZES_BYTES[profile]
     result = []
@@ -65,7 +68,8 @@ def cases(kind: str, profile: str, peer: str | None = None) -> list[Case]:
         if kind == "latency" and {"fanout", "one-way"} & set(transport.tags):
             continue  # no round trip to time
         if peer is not None:
-            if not transport.remote:
+            across = bool(mpi_hosts) and "mpi" in transport.tags and transport.name.endswith("-net")
+            if not (transport.remote or across):
                 continue
             spots, path = [lan_placement()], "lan"
         else:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +62,41 @@ def check_installed() -> None:
         raise Unsupported(f"MPI is not installed: no mpiexec in {mpiexec_path().parent}")
 
 
-def mpiexec_command(placement: Placement, program: list[str]) -> list[str]:
-    """Two ranks on this node (no ssh), rank 0 on the client CPU and rank 1 on the peer's."""
-    return [
-        str(mpiexec_path()),
-        "-launcher",
-        "fork",
-        "-bind-to",
-        f"user:{placement.client_cpu},{placement.peer_cpu}",
-        "-n",
-        "2",
-        sys.executable,
-        *program,
-    ]
+def mpiexec_command(
+    placement: Placement, program: list[str], hosts: HostList | None = None
+) -> list[str]:
+    """Two ranks: on this node (no ssh), rank 0 on the client CPU and rank 1 on the peer's;
+    or, across machines, one rank per host of mpiexec's own host list (rank 0 on the
+    first host, which must be this machine: it writes the result file)."""
+    where = ["-launcher", "fork", "-bind-to", f"user:{placement.client_cpu},{placement.peer_cpu}"]
+    if hosts is not None:
+        where = ["-hosts", hosts.hosts, "-bind-to", f"user:{placement.client_cpu}"]
+        where += ["-launcher", hosts.launcher] if hosts.launcher else []
+        where += ["-launcher-exec", hosts.launcher_exec] if hosts.launcher_exec else []
+        where += ["-iface", hosts.iface] if hosts.iface else []
+    return [str(mpiexec_path()), *where, "-n", "2", sys.executable, *program]
+
+
+@dataclass(frozen=True)
+class HostList:
+    """MPI across machines: mpiexec's host list and how hydra reaches the other host."""
+
+    hosts: str  # "hostA,hostB": one rank on each
+    launcher: str | None = None  # hydra's default (ssh) unless given, e.g. "rsh"
+    launcher_exec: str | None = None  # the program hydra runs as that launcher
+    iface: str | None = None  # the interface whose address the ranks are told to use
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> HostList | None:
+        if not options.get("mpi_hosts"):
+            return None
+        launcher_exec = options.get("mpi_launcher_exec")
+        return cls(
+            hosts=options["mpi_hosts"],
+            launcher="rsh" if launcher_exec else None,
+            launcher_exec=launcher_exec,
+            iface=options.get("mpi_iface"),
+        )
 
 
 def mpi_env(path: str) -> dict[str, str]:
@@ -179,6 +202,7 @@ class MpiLink:
 
     def __init__(self, mode: str, path: str, placement: Placement, options: dict[str, Any]):
         self.mode, self.path, self.placement = mode, path, placement
+        self.hosts = HostList.from_options(options)
         self.profile = options.get("profile", "quick")
         self.sizes = tuple(options.get("sizes") or PROFILE_SIZES_BYTES["quick"])
         self.stream_runs = int(options.get("stream_runs", 3))
@@ -192,8 +216,9 @@ class MpiLink:
             "mpi_mode": mode,
             "mpi_path": path,
             "mpi_env": recorded_env(self.env),
-            "mpi_launch": " ".join(["mpiexec", *mpiexec_command(placement, [])[1:-1]]),
+            "mpi_launch": " ".join(["mpiexec", *mpiexec_command(placement, [], self.hosts)[1:-1]]),
             "mpi4py_version": importlib.metadata.version("mpi4py"),
+            **({"mpi_hosts": self.hosts.hosts} if self.hosts else {}),
         }
 
     def measure(self, size_bytes: int, count: int, max_seconds: float) -> RttSamples:
@@ -231,7 +256,7 @@ class MpiLink:
         program += ["--max-seconds", str(max_seconds), "--out", str(out)]
         program += ["--runs", str(runs), "--window", str(STREAM_WINDOW)]
         timeout_s = LAUNCH_ALLOWANCE_S + 1.5 * max_seconds * len(sizes) * (runs + (op == "stream"))
-        command = mpiexec_command(self.placement, program)
+        command = mpiexec_command(self.placement, program, self.hosts)
         try:
             run_mpiexec(command, self.env, timeout_s, self.started_pids)
         finally:
@@ -255,7 +280,10 @@ class MpiLink:
     def _record(self, report: dict[str, Any]) -> None:
         """Put what the ranks saw in ``info``; refuse a run that is not what was asked."""
         cpus = report["rank_cpus"]
-        if cpus != [[self.placement.client_cpu], [self.placement.peer_cpu]]:
+        placed = [[self.placement.client_cpu], [self.placement.peer_cpu]]
+        if self.hosts is not None:  # one rank per host, each on the client CPU of its host
+            placed = [[self.placement.client_cpu]] * 2
+        if cpus != placed:
             raise MpiRunError(f"ranks ran on CPUs {cpus}, not as placed: {self.placement}")
         cvars = report["cvars"]
         self.info.update(
@@ -277,9 +305,12 @@ class MpiLink:
 def _opener(mode: str, path: str):
     @contextmanager
     def open_link(placement: Placement, options: dict[str, Any]) -> Iterator[Link]:
-        if options.get("peer"):
-            raise Unsupported("the MPI transports run two ranks on this machine")
-        if placement.peer_cpu is None or placement.peer_cpu == placement.client_cpu:
+        if options.get("mpi_hosts"):
+            if path != "net":
+                raise Unsupported("shared memory does not cross machines")
+        elif options.get("peer"):
+            raise Unsupported("across machines MPI needs mpiexec's host list (--mpi-hosts)")
+        elif placement.peer_cpu is None or placement.peer_cpu == placement.client_cpu:
             raise Unsupported("MPICH busy-polls: both ranks on one core would trade time slices")
         check_installed()
         link = MpiLink(mode, path, placement, options)
