@@ -51,10 +51,14 @@ def sim_cases(profile: str) -> list[SimCase]:
             out.append(SimCase("flood", options, runs, f"{topology}-n{n}", ("scaling",)))
         for mode in ("push", "pull", "push-pull"):
             out.append(SimCase("anti-entropy", {"n": n, "mode": mode}, runs, f"{mode}-n{n}"))
-    if profile == "full":
-        out.append(
-            SimCase("anti-entropy", {"n": 10**6, "mode": "push-pull"}, 3, "push-pull-n1000000")
-        )
+    # the scale targets: push-pull to full spread on 10^6 nodes (< 10 s), and a flood of a
+    # 10^5-node graph with 10^6 edges (< 5 s); the timed rounds are one run each
+    scale = ("scale",)
+    out.append(
+        SimCase("anti-entropy", {"n": 10**6, "mode": "push-pull"}, 3, "push-pull-n1e6", scale)
+    )
+    big = {"topology": "random_regular", "n": 10**5, "degree": 20}
+    out.append(SimCase("flood", big, 3, "random_regular-d20-n1e5", scale))
     for k in (1, 2, 3, 4, 5):
         for variant in ("feedback-counter", "blind-coin"):
             opts = {"n": 1000, "k": float(k), "variant": variant, "mode": "push"}
