@@ -79,6 +79,7 @@ def test_peer_stops_by_pid_and_leaves_no_orphan() -> None:
     peer.stop()
     assert not alive(pid)
     assert not os.path.exists(path)
+    assert not os.path.exists(os.path.dirname(path))  # nothing left in /tmp
 
 
 def test_peer_dies_with_its_parent(tmp_path) -> None:

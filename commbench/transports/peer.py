@@ -52,6 +52,7 @@ def serve_uds(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None])
         sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
     finally:
         os.unlink(path)
+        os.rmdir(os.path.dirname(path))  # the private temporary folder it was made in
 
 
 def serve_udp(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
