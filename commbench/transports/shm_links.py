@@ -21,7 +21,7 @@ from commbench.transports.peerproc import PeerProcess
 from commbench.transports.placement import Placement, pinned
 
 DEFAULT_CAPACITY_BYTES = max(SIZES_BYTES)
-DEFAULT_REPLY_TIMEOUT_S = 5.0
+DEFAULT_REPLY_TIMEOUT_S = 20.0  # generous: a loaded 2-core host can stall a process for seconds
 STOP_GRACE_S = 1.0  # for the peer to see the stop flag and close the segment itself
 
 
