@@ -146,6 +146,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare result files: the first is the baseline, each other is set against it."""
     from commbench import compare
+    from commbench.report.comparison import REFERENCES
     from commbench.results import load_results
 
     results = load_results(args.results)
@@ -166,40 +167,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             compare.fingerprint_diff(fingerprints[files[0]], fingerprints[other]),
             labels=(labels[files[0]], labels[other]),
         )
-        _print_shape(table, files[0], other)
+        compare.print_shape(table, files[0], other, REFERENCES)
     return EXIT_USER_ERROR if results.rejected else 0
-
-
-def _print_shape(table, baseline: str, other: str) -> None:
-    """The normalised view: each subject relative to its family's reference, across runs."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from commbench import compare
-    from commbench.report.comparison import REFERENCES
-
-    norm = compare.normalised(table, REFERENCES)
-    if norm.empty:
-        return
-    shape = compare.compare_normalised(norm, baseline, other)
-    summary = compare.shape_summary(shape[shape["subject"] != shape["family"].map(REFERENCES)])
-    refs = ", ".join(f"{s} ({f})" for f, s in REFERENCES.items())
-    out = Table(
-        title=f"normalised view: each result over {refs} in its own run; "
-        "ratio of that between the runs (1 = same shape)",
-        title_justify="left",
-    )
-    for column in ("family", "subject", "benchmarks", "geomean", "within 5%"):
-        out.add_column(column, justify="left" if column in ("family", "subject") else "right")
-    for r in summary.itertuples():
-        out.add_row(
-            r.family,
-            r.subject,
-            str(r.benchmarks),
-            f"{r.geomean_normalised_ratio:.3f}",
-            f"{r.within_5pct:.0%}",
-        )
-    Console(width=max(Console().width, 100)).print(out)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -265,16 +265,18 @@ def compare_normalised(norm: pd.DataFrame, baseline: str, other: str) -> pd.Data
 
 
 def shape_summary(shape: pd.DataFrame) -> pd.DataFrame:
-    """Per family and subject: geometric mean of ``normalised_ratio`` and the share of
-    benchmarks within 5% of 1 (the same shape on both sides)."""
+    """Per family and subject: geometric mean and median of ``normalised_ratio`` and the
+    share of benchmarks within 5% of 1 (the same shape on both sides)."""
     rows = []
     for (family, subject), group in shape.groupby(["family", "subject"]):
         ratios = group["normalised_ratio"].to_numpy(dtype=np.float64)
         ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
         if ratios.size:
             within = float(np.mean(np.abs(ratios - 1.0) <= 0.05))
-            rows.append([family, subject, ratios.size, stats.geometric_mean(ratios), within])
-    columns = ["family", "subject", "benchmarks", "geomean_normalised_ratio", "within_5pct"]
+            gm, median = stats.geometric_mean(ratios), float(np.median(ratios))
+            rows.append([family, subject, ratios.size, gm, median, within])
+    columns = ["family", "subject", "benchmarks", "geomean_normalised_ratio"]
+    columns += ["median_normalised_ratio", "within_5pct"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -342,3 +344,35 @@ def print_comparison(
         console.print(_table(title, ["key", base, oth], differing))
     else:
         console.print(f"machine fingerprints: identical ({len(fingerprints)} keys compared)")
+
+
+def print_shape(
+    table: pd.DataFrame,
+    baseline: str,
+    other: str,
+    reference: Mapping[str, str],
+    console: Console | None = None,
+) -> None:
+    """The normalised view in the terminal: per subject, the geometric mean across runs of
+    its ratio to the family's *reference* (measured in the same run); 1 = same shape."""
+    norm = normalised(table, reference)
+    if norm.empty:
+        return
+    shape = compare_normalised(norm, baseline, other)
+    summary = shape_summary(shape[shape["subject"] != shape["family"].map(reference)])
+    refs = ", ".join(f"{s} ({f})" for f, s in reference.items())
+    title = f"normalised view: each result over {refs} in its own run; ratio between the runs"
+    columns = ["family", "subject", "benchmarks", "geomean", "median", "within 5%"]
+    rows = [
+        [
+            r.family,
+            r.subject,
+            str(r.benchmarks),
+            f"{r.geomean_normalised_ratio:.3f}",
+            f"{r.median_normalised_ratio:.3f}",
+            f"{r.within_5pct:.0%}",
+        ]
+        for r in summary.itertuples()
+    ]
+    console = console or Console(width=max(Console().width, 100))
+    console.print(_table(title, columns, rows, numeric=columns[2:]))

@@ -286,3 +286,21 @@ def test_print_comparison_shows_summary_first_and_escapes_names():
     assert text.index("geometric mean") < text.index("benchmarks, by ratio")
     assert "slower" in text and "2.000" in text
     assert "libraries.orjson" in text and "3.11" in text
+
+
+def test_shape_summary_per_subject() -> None:
+    from commbench.compare import shape_summary
+
+    shape = pd.DataFrame(
+        {
+            "family": ["marshalling"] * 4,
+            "subject": ["orjson", "orjson", "orjson", "cbor2"],
+            "normalised_ratio": [1.0, 1.02, 1.5, 0.5],
+        }
+    )
+    out = shape_summary(shape).set_index("subject")
+    # orjson: geometric mean of 1, 1.02, 1.5 = (1.53)^(1/3) = 1.1523; median 1.02; 2 of 3 within 5%
+    assert out.loc["orjson", "geomean_normalised_ratio"] == pytest.approx(1.53 ** (1 / 3))
+    assert out.loc["orjson", "median_normalised_ratio"] == pytest.approx(1.02)
+    assert out.loc["orjson", "within_5pct"] == pytest.approx(2 / 3)
+    assert out.loc["cbor2", "within_5pct"] == 0.0
