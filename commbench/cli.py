@@ -205,15 +205,30 @@ def cmd_peer(args: argparse.Namespace) -> int:
             "to the network; add --allow-non-loopback to do so on purpose"
         )
     host, port = parse_host_port(args.listen)
+    _check_free(host, port)
     print(
         f"commbench peer: TCP and UDP echo on {host}:{port}, ZeroMQ REP on port {port + 1} "
         f"and PULL on port {port + 2} (Ctrl-C to stop)",
         file=sys.stderr,
     )
-    status = peer.main(["lan", "--listen", args.listen, "--orphan-ok", "--idle-timeout", "600"])
-    if status == 2:
-        raise UserError(f"cannot listen on {args.listen} (in use, or not an address of this host)")
-    return status
+    # the peer prints its own one-line error if it cannot serve after all
+    return peer.main(["lan", "--listen", args.listen, "--orphan-ok", "--idle-timeout", "600"])
+
+
+def _check_free(host: str, port: int) -> None:
+    """UserError, before anything is printed or started, when the address cannot be bound."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+                if kind == socket.SOCK_STREAM:
+                    probe.listen(1)
+            except OSError as exc:
+                raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def cmd_machine(args: argparse.Namespace) -> int:

@@ -179,3 +179,24 @@ def test_peer_refuses_a_non_loopback_address_unless_asked() -> None:
     )
     assert done.returncode == 2
     assert "not a loopback address" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_peer_on_a_port_in_use_is_one_line_and_status_2() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "commbench.cli", "peer", "--listen", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == f"commbench: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
