@@ -10,7 +10,6 @@ across machines of different speed.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from commbench import compare
 from commbench.report.blocks import Cell, esc, paragraph, table_html
@@ -137,10 +136,3 @@ def _one_pair(table, norm, baseline, other, labels, results) -> str:
         )
     )
     return "\n".join(out)
-
-
-def comparison_frame(results: Results) -> pd.DataFrame:
-    """The per-benchmark comparison of the second run against the first (for exports)."""
-    table = results.table()
-    files = [str(run.path) for run in results.runs]
-    return compare.compare_runs(table, files[0], files[1])
