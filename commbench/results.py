@@ -9,7 +9,6 @@ Reports and comparisons read files only, never run a benchmark.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from commbench.errors import UserError
+from commbench.jsonfile import read_json
 
 SCHEMA_VERSION = 1
 """Version of the extra_info / commbench layout; bump when it changes shape."""
@@ -58,24 +58,7 @@ class Results:
 def load_run(path: Path | str) -> RunFile:
     """Read and validate one result file; raises UserError with a one-line reason."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a result file") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a text file (binary data)") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    if not text.strip():
-        raise UserError(f"{path}: empty file")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"{path}: not valid JSON (truncated or corrupt?) at line {exc.lineno}: {exc.msg}"
-        ) from None
+    doc = read_json(path, str(path), hint=" (truncated or corrupt?)")
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
         raise UserError(f"{path}: JSON, but not a pytest-benchmark result (no 'benchmarks' list)")
     block = doc.get("commbench")

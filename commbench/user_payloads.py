@@ -7,12 +7,12 @@ caller reports it and benchmarks the other payloads.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from commbench.corpus import Payload
 from commbench.errors import UserError
+from commbench.jsonfile import read_json
 
 PAYLOAD_DIR = Path(__file__).resolve().parents[1] / "payloads"
 
@@ -37,16 +37,8 @@ def available_memory_bytes() -> int:
 def load_user_payload(path: Path | str, *, memory_bytes: int | None = None) -> Payload:
     """Read *path* as a JSON payload, or raise UserError saying why it cannot be one."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise UserError(f"payload {path}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"payload {path}: cannot read: {exc.strerror}") from None
-    if path.is_dir():
-        raise UserError(f"payload {path}: is a directory, not a JSON file")
-    if size == 0:
-        raise UserError(f"payload {path}: empty file (a payload must be one JSON document)")
+    # the size is checked before reading; missing, unreadable or empty: read_json says so
+    size = path.stat().st_size if path.is_file() else 0
     memory = available_memory_bytes() if memory_bytes is None else memory_bytes
     if size * DECODED_BYTES_PER_FILE_BYTE > memory:
         raise UserError(
@@ -54,28 +46,7 @@ def load_user_payload(path: Path | str, *, memory_bytes: int | None = None) -> P
             f"{size * DECODED_BYTES_PER_FILE_BYTE / 2**30:.1f} GiB, "
             f"{memory / 2**30:.1f} GiB available)"
         )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"payload {path}: cannot read: {exc.strerror}") from None
-    if b"\x00" in raw[:8192]:
-        raise UserError(f"payload {path}: binary file, not JSON text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"payload {path}: not UTF-8 text (byte {exc.start}): binary file, not JSON"
-        ) from None
-    if not text.strip():
-        raise UserError(f"payload {path}: only white space (a payload must be one JSON document)")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"payload {path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise UserError(f"payload {path}: nested too deeply for Python's JSON parser") from None
+    value = read_json(path, f"payload {path}")
     return Payload(
         name=f"user-{path.stem}",
         value=value,
