@@ -91,9 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(result)
     print(f"\nresults: {result}")
     if not args.no_report:
-        report_path = _render_report([result], None)
-        if report_path:
-            print(f"report:  {report_path}")
+        report_path, _ = _render_report([result], None)
+        print(f"report:  {report_path}")
     if rejected:
         print(
             f"commbench: {rejected} payload file(s) refused; see the lines above", file=sys.stderr
@@ -109,8 +108,9 @@ def _print_summary(result: Path) -> None:
     print_summaries(load_results([result]).table())
 
 
-def _render_report(paths: list[Path], output: Path | None) -> Path:
-    """Render the HTML report (with a comparison section when several runs are given)."""
+def _render_report(paths: list[Path], output: Path | None) -> tuple[Path, int]:
+    """Render the HTML report (with a comparison section when several runs are given);
+    return its path and how many files were refused (each named on stderr)."""
     from commbench.report import render_html
     from commbench.report.comparison import comparison_html
     from commbench.results import load_results
@@ -119,7 +119,7 @@ def _render_report(paths: list[Path], output: Path | None) -> Path:
     for _, reason in results.rejected:
         print(f"commbench: error: {reason}", file=sys.stderr)
     comparison = comparison_html(results) if len(results.runs) > 1 else None
-    return render_html(paths, output, comparison_html=comparison)
+    return render_html(results, output, comparison_html=comparison), len(results.rejected)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -128,18 +128,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.results] or [newest_result(Path(args.results_dir))]
     if args.format == "html":
-        output = _render_report(paths, Path(args.output) if args.output else None)
+        output, rejected = _render_report(paths, Path(args.output) if args.output else None)
         print(f"report: {output}")
     else:
         from commbench.report import render_tables
 
-        text = render_tables(paths, args.format)
+        results = load_results(paths)
+        rejected = len(results.rejected)
+        text = render_tables(results, args.format)
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
             print(f"{args.format}: {args.output}")
         else:
             sys.stdout.write(text)
-    rejected = load_results(paths).rejected
     return EXIT_USER_ERROR if rejected else 0
 
 

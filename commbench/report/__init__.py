@@ -33,11 +33,14 @@ REPORTS_DIR = Path(commbench.__file__).resolve().parents[1] / "reports"
 TABLE_FORMATS = ("md", "csv")
 
 
-def _load(paths: Sequence[Path | str]) -> Results:
-    """Load the files; UserError (one line) when none of them is a valid result file."""
-    if not paths:
+def _load(paths: Sequence[Path | str] | Results) -> Results:
+    """Load the files (or take them loaded); UserError when none is a valid result file."""
+    if isinstance(paths, Results):
+        results = paths
+    elif not paths:
         raise UserError("no result files given")
-    results = load_results(list(paths))
+    else:
+        results = load_results(list(paths))
     if not results.runs:
         reasons = "; ".join(reason for _, reason in results.rejected)
         raise UserError(f"no valid result file to report: {reasons}")
@@ -52,14 +55,15 @@ def default_output(machine: str, now: datetime | None = None) -> Path:
 
 
 def render_html(
-    paths: Sequence[Path | str],
+    paths: Sequence[Path | str] | Results,
     output: Path | None = None,
     *,
     comparison_html: str | None = None,
 ) -> Path:
     """Render one self-contained HTML report of *paths* and return where it was written.
 
-    Files that do not validate are named in a box at the top; the others render.
+    *paths* may also be :class:`Results` already loaded. Files that do not validate are
+    named in a box at the top; the others render.
     ``comparison_html`` (already-escaped HTML from the compare module) is inserted
     after the header, under a "Comparison" heading. Raises :class:`UserError` when
     no file is valid or the output cannot be written.
@@ -79,7 +83,7 @@ def render_html(
     return output
 
 
-def render_tables(paths: Sequence[Path | str], fmt: str) -> str:
+def render_tables(paths: Sequence[Path | str] | Results, fmt: str) -> str:
     """The results as text: ``md`` or ``csv``.
 
     ``md``: per result file, the marshalling summary (one row per payload x codec;
