@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from commbench.errors import UserError
 
 
@@ -26,6 +28,10 @@ def read_json(path: Path, label: str, *, hint: str = "") -> Any:
         raise UserError(f"{label}: empty file (it must hold one JSON document)")
     if b"\x00" in raw[:8192]:
         raise UserError(f"{label}: binary file, not JSON text")
+    try:
+        return orjson.loads(raw)  # 3x faster than json on result files full of samples
+    except orjson.JSONDecodeError:
+        pass  # NaN or Infinity (Python's json writes them), a BOM, or a real error: below
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from commbench.errors import UserError
@@ -50,9 +51,17 @@ class Results:
     runs: list[RunFile] = field(default_factory=list)
     rejected: list[tuple[Path, str]] = field(default_factory=list)
 
+    _table: tuple[tuple[int, ...], pd.DataFrame] | None = field(default=None, repr=False)
+
     def table(self) -> pd.DataFrame:
-        """One row per benchmark per file; see :func:`tidy`."""
-        return tidy(self.runs)
+        """One row per benchmark per file; see :func:`tidy`. Built once per set of runs.
+
+        Callers share the frame: filter or copy it, do not modify it in place.
+        """
+        key = tuple(id(run) for run in self.runs)
+        if self._table is None or self._table[0] != key:
+            self._table = (key, tidy(self.runs))
+        return self._table[1]
 
 
 def load_run(path: Path | str) -> RunFile:
@@ -122,7 +131,9 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
     Columns: file, machine, datetime, name, group, family, subject, every key of
     ``params`` (e.g. payload, op), ``metric.<name>`` for every metric, ``min`` ..
     ``iterations`` (seconds, rounds), and ``samples`` (the raw per-round times in
-    seconds, or None when the file was saved without them).
+    seconds as a float64 array sorted ascending, or None when the file was saved without
+    them). Sorted once here because every consumer (ranks, medians, CDFs, the bootstrap)
+    sorts, and a comparison of N runs would otherwise sort the baseline N - 1 times.
     """
     rows = []
     for run in runs:
@@ -141,6 +152,18 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
             row.update(extra.get("params") or {})
             row.update({f"metric.{k}": v for k, v in (extra.get("metrics") or {}).items()})
             row.update({k: stats.get(k) for k in STAT_COLUMNS})
-            row["samples"] = stats.get("data")
+            row["samples"] = _sorted_samples(stats.get("data"))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _sorted_samples(data: Any) -> np.ndarray | None:
+    """The raw samples as a sorted float64 array; None when absent or not all numbers."""
+    if not isinstance(data, list) or not data:
+        return None
+    try:
+        samples = np.array(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    samples.sort()
+    return samples

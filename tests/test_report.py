@@ -183,11 +183,29 @@ def test_the_comparison_goes_after_the_header(tmp_path: Path) -> None:
 
 def test_several_runs_render_side_by_side(tmp_path: Path) -> None:
     html = render_html([RUN_A, RUN_B], tmp_path / "ab.html").read_text()
-    assert len(PNG.findall(html)) == 6
-    assert 'id="run0-marshalling-time"' in html and 'id="run1-marshalling-time"' in html
+    # one figure per kind for all runs (round trip per run, sizes), no per-run figures
+    assert len(PNG.findall(html)) == 2
+    assert 'id="runs-marshalling-time"' in html and 'id="runs-run0-marshalling-size"' in html
+    assert 'id="run0-marshalling-time"' not in html and 'id="run1-marshalling-time"' not in html
+    assert 'id="run0-marshalling-table"' in html and 'id="run1-marshalling-table"' in html
     assert "(run_a.json)</h3>" in html and "(run_b.json)</h3>" in html
+    assert "All runs side by side</h3>" in html and 'href="#family-marshalling-runs"' in html
+    caption = html[html.index('id="runs-marshalling-time"') :].split("</figcaption>")[0]
+    assert caption.count("Machine ") == 2  # both runs' conditions are stated
     header = html[: html.index("</header>")]
     assert header.count('<th scope="col">') == 2
+
+
+def test_figures_do_not_grow_with_the_number_of_runs(tmp_path: Path) -> None:
+    copies = []
+    for i in range(4):
+        copies.append(tmp_path / f"copy{i}.json")
+        copies[-1].write_bytes(RUN_B.read_bytes())
+    two = render_html([RUN_A, copies[0]], tmp_path / "two.html").read_text()
+    five = render_html([RUN_A, *copies], tmp_path / "five.html").read_text()
+    assert len(PNG.findall(five)) == len(PNG.findall(two)) == 2
+    assert five.count('class="summary"') == 5  # but every run keeps its own table
+    assert "Every other run encoded the same number of bytes" in five
 
 
 def test_markdown_has_one_row_per_codec_and_payload(table: pd.DataFrame) -> None:

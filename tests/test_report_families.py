@@ -213,3 +213,49 @@ def test_cdf_points_and_panels() -> None:
     ]  # fmt: skip
     palette = transport_palette(["tcp", "shm-floor", "uds", "tcp"])
     assert list(palette) == ["tcp", "uds"] and palette["tcp"] != palette["uds"]
+
+
+def _copy_with_machine(src: Path, dst: Path, machine: str, scale: float = 1.0) -> Path:
+    """*src* as another machine's run: renamed host, every time and sample times *scale*."""
+    doc = json.loads(src.read_text())
+    doc["machine_info"]["commbench"]["hostname"] = machine
+    for bench in doc["benchmarks"]:
+        stats = bench["stats"]
+        for key in ("min", "max", "mean", "stddev", "median", "iqr"):
+            if isinstance(stats.get(key), float | int):
+                stats[key] *= scale
+        stats["data"] = [x * scale for x in stats.get("data") or []]
+        metrics = (bench.get("extra_info") or {}).get("metrics") or {}
+        for key in list(metrics):
+            if key.endswith("_ns") and isinstance(metrics[key], float | int):
+                metrics[key] *= scale
+    dst.write_text(json.dumps(doc))
+    return dst
+
+
+def test_several_transport_runs_share_one_figure_per_family(tmp_path: Path) -> None:
+    other = _copy_with_machine(TRANSPORTS, tmp_path / "slow.json", "slowbox", scale=2.0)
+    html = render(tmp_path, TRANSPORTS, other)
+    assert 'id="runs-latency-size"' in html and 'id="runs-throughput-size"' in html
+    assert 'id="run0-latency-size"' not in html and 'id="run0-latency-cdf"' not in html
+    assert 'id="run0-latency-table"' in html and 'id="run1-latency-table"' in html
+    assert "slowbox" in section(html, "runs-latency-size")
+    assert len(PNG.findall(html)) == 2
+
+
+def test_several_dissemination_runs_draw_the_counts_once_and_say_they_agree(
+    tmp_path: Path,
+) -> None:
+    same = _copy_with_machine(DISSEMINATION, tmp_path / "same.json", "otherbox")
+    html = render(tmp_path, DISSEMINATION, same)
+    one = render(tmp_path, DISSEMINATION)
+    assert len(PNG.findall(html)) == len(PNG.findall(one)) > 0
+    assert "Every run has the same counts" in section(html, "runs-dissemination-counts")
+    assert 'id="run1-dissemination-times"' in html
+    doc = json.loads(same.read_text())
+    bench = next(b for b in doc["benchmarks"] if (b["extra_info"].get("metrics") or {}))
+    key = next(iter(bench["extra_info"]["metrics"]))
+    bench["extra_info"]["metrics"][key] = float(bench["extra_info"]["metrics"][key]) + 1.0
+    same.write_text(json.dumps(doc))
+    html = render(tmp_path, DISSEMINATION, same)
+    assert "Counts differ from it in: otherbox" in section(html, "runs-dissemination-counts")

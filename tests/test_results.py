@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from commbench.errors import UserError
@@ -64,7 +65,25 @@ def test_a_valid_file_becomes_one_tidy_row(tmp_path: Path) -> None:
     assert row["family"] == "marshalling" and row["subject"] == "json"
     assert row["payload"] == "rpc" and row["op"] == "encode"
     assert row["metric.encoded_bytes"] == 150
-    assert row["median"] == 1.4e-6 and row["samples"] == [1e-6, 1.4e-6, 3e-6]
+    assert row["median"] == 1.4e-6 and row["samples"].tolist() == [1e-6, 1.4e-6, 3e-6]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [([3e-6, 1e-6, 1.4e-6], [1e-6, 1.4e-6, 3e-6]), ([], None), (None, None), (["x"], None)],
+)
+def test_samples_become_a_sorted_array_or_none(tmp_path: Path, data, expected) -> None:
+    doc = result_doc()
+    doc["benchmarks"][0]["stats"]["data"] = data
+    samples = tidy([load_run(write(tmp_path, "ok.json", json.dumps(doc)))]).iloc[0]["samples"]
+    assert (samples is None) if expected is None else samples.tolist() == expected
+
+
+def test_a_file_with_nan_still_loads(tmp_path: Path) -> None:
+    doc = result_doc()
+    doc["benchmarks"][0]["stats"]["iqr"] = float("nan")  # json writes NaN; orjson refuses it
+    table = tidy([load_run(write(tmp_path, "nan.json", json.dumps(doc)))])
+    assert np.isnan(table.iloc[0]["iqr"]) and table.iloc[0]["median"] == 1.4e-6
 
 
 @pytest.mark.parametrize(

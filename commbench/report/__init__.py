@@ -69,8 +69,9 @@ def render_html(
     no file is valid or the output cannot be written.
     """
     results = _load(paths)
-    contexts = [RunContext(run, i) for i, run in enumerate(results.runs)]
-    sections = build_sections(results.table(), contexts)
+    table = results.table()
+    contexts = [RunContext(run, i, table=table) for i, run in enumerate(results.runs)]
+    sections = build_sections(table, contexts)
     html = render_page(
         contexts, sections, rejected=results.rejected, comparison_html=comparison_html
     )

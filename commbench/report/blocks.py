@@ -7,12 +7,15 @@ holds HTML that is already escaped.
 from __future__ import annotations
 
 import base64
+import functools
 import html
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from commbench.results import RunFile
 
@@ -28,6 +31,18 @@ class RunContext:
 
     run: RunFile
     index: int
+    draw: bool = True
+    """False when the report has several runs: per-run figures give way to the figures
+    that put every run side by side (see :func:`draws`)."""
+    table: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    """The report's tidy table (every run), so a builder can read another family's rows."""
+
+    def rows(self, family: str) -> pd.DataFrame:
+        """This run's rows of *family* (empty when the context has no table)."""
+        if self.table is None or self.table.empty:
+            return pd.DataFrame()
+        table = self.table
+        return table[(table["family"] == family) & (table["file"] == str(self.run.path))]
 
     def anchor(self, name: str) -> str:
         """A page-unique id for *name* within this run."""
@@ -59,6 +74,28 @@ class RunContext:
         hardware = ", ".join(str(x) for x in (cpu, f"{cores} cores" if cores else None) if x)
         machine = f"{self.run.machine} ({hardware})" if hardware else self.run.machine
         return f"Machine {machine}, profile {self.profile}, run {self.when}"
+
+
+def draws(builder: Callable[[Any, RunContext], list[Block]]) -> Callable[..., list[Block]]:
+    """Mark a section builder that draws a per-run figure.
+
+    With several runs the page draws each family's figures once, every run side by side
+    (figures constant in the number of runs); a marked builder then returns nothing for
+    the single run it is given, while the table builders still do.
+    """
+
+    @functools.wraps(builder)
+    def build(rows: Any, ctx: RunContext) -> list[Block]:
+        return builder(rows, ctx) if ctx.draw else []
+
+    return build
+
+
+def run_labels(contexts: Sequence[RunContext]) -> dict[str, str]:
+    """Legend label per result file: the machine, plus the file's stem if machines repeat."""
+    machines = {str(ctx.run.path): ctx.run.machine for ctx in contexts}
+    repeated = len(set(machines.values())) < len(machines)
+    return {f: f"{m} ({Path(f).stem})" if repeated else m for f, m in machines.items()}
 
 
 def format_datetime(text: str) -> str:

@@ -9,11 +9,22 @@ returns nothing, so no empty figure is drawn.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from commbench.report import figures_dissemination as figs
-from commbench.report.blocks import Block, Cell, RunContext, figure_html, paragraph, table_html
+from commbench.report.blocks import (
+    Block,
+    Cell,
+    RunContext,
+    draws,
+    figure_html,
+    paragraph,
+    run_labels,
+    table_html,
+)
 from commbench.report.figures import in_order
 from commbench.report.transports import readable_or_generic
 from commbench.units import format_seconds
@@ -64,6 +75,7 @@ def _num(value: float) -> str:
     return "-" if pd.isna(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+@draws
 def flood_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Messages per flood against n, per topology, with the analytic counts."""
     rows = _subject(rows, "flood", "scaling")
@@ -97,6 +109,7 @@ def flood_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Flooding: messages against n", ctx.anchor("dissemination-flood"), html)]
 
 
+@draws
 def anti_entropy_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Rounds to full coverage against n per anti-entropy mode, Pittel's bound for push."""
     rows = _subject(rows, "anti-entropy")
@@ -114,6 +127,7 @@ def anti_entropy_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Anti-entropy: rounds against n", ctx.anchor("dissemination-ae"), html)]
 
 
+@draws
 def residue_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Rumor residue against k per variant, the residue equation and Demers' tables."""
     rows = _subject(rows, "rumor", "residue")
@@ -133,6 +147,7 @@ def residue_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Rumor mongering: residue against k", ctx.anchor("dissemination-rumor"), html)]
 
 
+@draws
 def tree_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Link stress, RDP and cost per multicast tree kind."""
     rows = _subject(rows, "tree")
@@ -167,6 +182,7 @@ def fault_sentence(points: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
+@draws
 def faults_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Coverage, messages and rounds against failed nodes: flood, plumtree, gossip, AE."""
     faults = pd.concat([_subject(rows, p, "faults") for p in figs.FAULT_METRICS])
@@ -304,9 +320,77 @@ def speedup_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Vectorised against networkx", ctx.anchor("dissemination-reference"), html)]
 
 
-BUILDERS = readable_or_generic(
-    ("subject",),
-    [flood_block, anti_entropy_block, residue_block, tree_block, faults_block,
-     death_certificates_block],
-)  # fmt: skip
+def times_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """Median wall time of one simulation per benchmark: the only machine-dependent number."""
+    if not _needs(rows, "median"):
+        return []
+    keys = [k for k in ("topology", "mode", "variant", "n", "k", "fail_nodes") if _needs(rows, k)]
+    body = [
+        [
+            str(row["subject"]),
+            *(_value(row[k]) if pd.notna(row[k]) else "-" for k in keys),
+            Cell(format_seconds(row["median"]), numeric=True),
+            Cell(str(int(row["rounds"])) if pd.notna(row.get("rounds")) else "-", numeric=True),
+        ]
+        for _, row in rows.iterrows()
+    ]
+    caption = (
+        "Wall time of one benchmark round (median; a round simulates the case's seeded runs "
+        "or one of them, see the benchmark), per benchmark; lower is better. Message counts do "
+        f"not depend on the machine; this time does. {ctx.describe()}."
+    )
+    header = ["protocol", *keys, Cell("median", numeric=True), Cell("rounds", numeric=True)]
+    html = table_html(header, body, caption=caption)
+    return [Block("Time per benchmark round", ctx.anchor("dissemination-times"), html)]
+
+
+FIGURES = [flood_block, anti_entropy_block, residue_block, tree_block, faults_block]
+BUILDERS = readable_or_generic(("subject",), [*FIGURES, death_certificates_block, times_block])
+
+
+def counts_agreement(rows: pd.DataFrame, files: list[str], labels: dict[str, str]) -> str:
+    """Whether every run has the first run's metric values on the benchmarks they share."""
+    metrics = [c for c in rows if c.startswith("metric.") and rows[c].notna().any()]
+    wide = rows.set_index(["file", "name"])[metrics].select_dtypes("number")
+    base = wide.loc[files[0]]
+    differ = []
+    for file in files[1:]:
+        other = wide.loc[file]
+        common = other.index.intersection(base.index)
+        a = base.loc[common].to_numpy(dtype=float)
+        b = other.loc[common].to_numpy(dtype=float)
+        if not np.allclose(a, b, rtol=1e-9, atol=0.0, equal_nan=True):
+            differ.append(labels[file])
+    if not differ:
+        return (
+            f"Every run has the same counts as {labels[files[0]]} on every benchmark it shares: "
+            "the simulations are seeded, so the counts depend on the code and the seeds, not on "
+            "the machine. The figures are drawn once, from that run; the times differ and are "
+            "in each run's table below."
+        )
+    return (
+        f"The figures are drawn from {labels[files[0]]}. Counts differ from it in: "
+        f"{', '.join(differ)} (another commbench version or other seeds?); compare their "
+        "tables below."
+    )
+
+
+def runs_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """The first run's figures once, with whether the other runs agree on the counts."""
+    present = [c for c in contexts if str(c.run.path) in set(rows["file"])]
+    if not present:
+        return []
+    first = replace(present[0], draw=True)
+    mine = rows[rows["file"] == str(first.run.path)]
+    blocks = [b for build in FIGURES for b in build(mine, first)]
+    if not blocks:
+        return []
+    files = [str(c.run.path) for c in present]
+    note = paragraph(counts_agreement(rows, files, run_labels(contexts)))
+    agree = Block("Counts in every run", "runs-dissemination-counts", note)
+    return [agree, *(replace(b, anchor=f"runs-{b.anchor}") for b in blocks)]
+
+
+ACROSS_BUILDERS = [runs_block]
+"""With several runs: the counts are the machine-independent part, drawn once."""
 REFERENCE_BUILDERS = readable_or_generic(("metric.speedup",), [speedup_block])

@@ -20,7 +20,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from commbench.dissemination.rumor import residue_equation
 from commbench.report.figures import _finish, in_order
@@ -79,6 +79,7 @@ def _count_axis(ax: Axes, which: str) -> None:
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     axis = ax.xaxis if which == "x" else ax.yaxis
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_locator(NullLocator())  # no minor ticks: they cost most of the drawing
 
 
 def flood_figure(rows: pd.DataFrame) -> bytes:
@@ -210,6 +211,7 @@ def residue_figure(rows: pd.DataFrame) -> bytes:
     ax.plot(curve["k"], curve["residue"], color="0.2", lw=1.2, label="s = exp(−(k+1)(1−s))")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xticks(sorted(ks.unique()))
     ax.set_xlabel("k (counter limit, or 1/k chance to stop per contact)")
     ax.set_ylabel("residue s: fraction never informed (log)")

@@ -7,10 +7,21 @@ returns the :class:`Block` s it contributes, captions included.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
-from commbench.report import figures
-from commbench.report.blocks import Block, Cell, RunContext, figure_html, paragraph, table_html
+from commbench.report import figures, figures_runs
+from commbench.report.blocks import (
+    Block,
+    Cell,
+    RunContext,
+    draws,
+    figure_html,
+    paragraph,
+    run_labels,
+    table_html,
+)
 from commbench.report.tables import (
     NOISE_LEGEND,
     SUMMARY_COLUMNS,
@@ -44,6 +55,7 @@ def _missing_note(ctx: RunContext) -> str:
     return ""
 
 
+@draws
 def time_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Median encode, decode and decode+touch time per payload and codec (log scale)."""
     rows = marshalling_rows(rows)
@@ -59,6 +71,7 @@ def time_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Time per call", ctx.anchor("marshalling-time"), html)]
 
 
+@draws
 def size_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Encoded and zlib-compressed bytes per payload and codec."""
     rows = marshalling_rows(rows)
@@ -75,6 +88,7 @@ def size_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Encoded size", ctx.anchor("marshalling-size"), html)]
 
 
+@draws
 def speed_size_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Encoded bytes against encode + decode median, with the Pareto front."""
     rows = marshalling_rows(rows)
@@ -199,3 +213,48 @@ def _support_matrix(ctx: RunContext) -> str:
 
 BUILDERS = [time_block, size_block, speed_size_block, summary_block, support_block]
 """The marshalling section, in page order."""
+
+
+def runs_time_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's round-trip median per payload and codec, in one figure."""
+    rows = marshalling_rows(rows)
+    if figures_runs.round_trip_points(rows).empty:
+        return []
+    labels = run_labels(contexts)
+    runs = "; ".join(ctx.describe() for ctx in contexts if str(ctx.run.path) in set(rows["file"]))
+    caption = (
+        "Round trip per call (encode + decode+touch medians) per codec, one colour per run, "
+        "one panel per payload; log scale, lower is better. Panels have their own scales. "
+        "Each run's own figures are replaced by this one; its tables follow below, and the "
+        f"Comparison section tests every difference. Runs: {runs}."
+    )
+    png = figures_runs.marshalling_runs_figure(rows, labels)
+    html = figure_html(png, alt="round trip per codec, every run", caption=caption)
+    return [Block("Round trip per call, every run", "runs-marshalling-time", html)]
+
+
+def runs_size_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """The first run's size figure, and whether the other runs encoded the same bytes."""
+    rows = marshalling_rows(rows)
+    present = [c for c in contexts if str(c.run.path) in set(rows["file"])]
+    if not present:
+        return []
+    first, labels = str(present[0].run.path), run_labels(contexts)
+    sizes = rows.set_index(["file", "name"])["metric.encoded_bytes"].unstack("file")
+    differ = []
+    for ctx in present[1:]:
+        other = sizes[str(ctx.run.path)].dropna()
+        if not other.equals(sizes[first].reindex(other.index)):
+            differ.append(labels[str(ctx.run.path)])
+    note = (
+        f"Encoded sizes differ from them in: {', '.join(differ)} (other library versions?)."
+        if differ
+        else "Every other run encoded the same number of bytes for every payload it shares."
+    )
+    blocks = size_block.__wrapped__(rows[rows["file"] == first], present[0])
+    extra = paragraph(f"Sizes from {labels[first]}. {note}")
+    return [replace(b, anchor=f"runs-{b.anchor}", html=b.html + extra) for b in blocks]
+
+
+ACROSS_BUILDERS = [runs_time_block, runs_size_block]
+"""The marshalling figures of a report with several runs, drawn once for all of them."""

@@ -10,11 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from commbench.report.blocks import RunContext, esc
+from commbench.report.blocks import Block, RunContext, esc
 from commbench.report.sections import FamilySection
 from commbench.units import format_bytes
 
 _ABSENT = "not installed"
+ACROSS_TITLE = "All runs side by side"
 
 CSS = """
 :root { --fg: #1d2330; --muted: #5a6270; --line: #d5dae1; --accent: #2f5d9b;
@@ -217,9 +218,12 @@ def toc(sections: list[FamilySection], *, has_comparison: bool) -> str:
         items.append(_link("comparison", "Comparison"))
     for section in sections:
         sub = []
+        if section.across:
+            links = "".join(_link(b.anchor, b.title) for b in section.across)
+            sub.append(_link(f"{section.anchor}-runs", ACROSS_TITLE, links))
         for ctx, blocks in section.parts:
             links = "".join(_link(b.anchor, b.title) for b in blocks)
-            several = len(section.parts) > 1
+            several = len(section.parts) > 1 or bool(section.across)
             sub.append(_link(ctx.anchor(section.family), ctx.label, links) if several else links)
         items.append(_link(section.anchor, section.title, "".join(sub)))
     return (
@@ -231,13 +235,19 @@ def section_html(section: FamilySection, *, several: bool) -> str:
     """One family: an h2, then per run (an h3 when there are several runs) its blocks."""
     out = [f'<section id="{esc(section.anchor)}" class="family"><h2>{esc(section.title)}</h2>']
     level = 4 if several else 3
+    if section.across:
+        out.append(f'<h3 id="{esc(section.anchor)}-runs">{esc(ACROSS_TITLE)}</h3>')
+        out.extend(_block_html(block, level) for block in section.across)
     for ctx, blocks in section.parts:
         if several:
             out.append(f'<h3 id="{esc(ctx.anchor(section.family))}">{esc(ctx.label)}</h3>')
-        for block in blocks:
-            out.append(
-                f'<section id="{esc(block.anchor)}"><h{level}>{esc(block.title)}</h{level}>'
-                f"{block.html}</section>"
-            )
+        out.extend(_block_html(block, level) for block in blocks)
     out.append("</section>")
     return "\n".join(out)
+
+
+def _block_html(block: Block, level: int) -> str:
+    return (
+        f'<section id="{esc(block.anchor)}"><h{level}>{esc(block.title)}</h{level}>'
+        f"{block.html}</section>"
+    )

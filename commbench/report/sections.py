@@ -10,7 +10,7 @@ a family with no rows in the loaded files gets no section at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -20,6 +20,7 @@ from commbench.report.tables import NOISE_LEGEND, stability_flags
 from commbench.units import format_seconds
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
+AcrossBuilder = Callable[[pd.DataFrame, list[RunContext]], list[Block]]
 
 SECTION_BUILDERS: dict[str, list[SectionBuilder]] = {
     "marshalling": marshalling.BUILDERS,
@@ -30,6 +31,16 @@ SECTION_BUILDERS: dict[str, list[SectionBuilder]] = {
     "dissemination-reference": dissemination.REFERENCE_BUILDERS,
 }
 """Family name -> its builders, in page order. Families are shown in this order."""
+
+ACROSS_BUILDERS: dict[str, list[AcrossBuilder]] = {
+    "marshalling": marshalling.ACROSS_BUILDERS,
+    "latency": transports.LATENCY_ACROSS_BUILDERS,
+    "throughput": transports.THROUGHPUT_ACROSS_BUILDERS,
+    "dissemination": dissemination.ACROSS_BUILDERS,
+}
+"""Family name -> builders of the figures that show every run at once. Used when a report
+has several runs; the per-run builders then skip their figures (:func:`~.blocks.draws`)
+and keep their tables, so the figures drawn do not grow with the number of runs."""
 
 FAMILY_TITLES: dict[str, str] = {
     "marshalling": "Marshalling",
@@ -43,12 +54,14 @@ FAMILY_TITLES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class FamilySection:
-    """One family's part of the page: per result file, the blocks its builders made."""
+    """One family's part of the page: the blocks showing every run at once (several runs
+    only), then per result file the blocks its builders made."""
 
     family: str
     title: str
     anchor: str
     parts: list[tuple[RunContext, list[Block]]]
+    across: list[Block] = field(default_factory=list)
 
 
 def build_sections(table: pd.DataFrame, contexts: list[RunContext]) -> list[FamilySection]:
@@ -59,20 +72,27 @@ def build_sections(table: pd.DataFrame, contexts: list[RunContext]) -> list[Fami
     families = [f for f in SECTION_BUILDERS if f in present] + [
         f for f in present if f not in SECTION_BUILDERS
     ]
+    several = len(contexts) > 1
+    if several:
+        contexts = [replace(ctx, draw=False) for ctx in contexts]
     sections = []
     for family in families:
         builders = SECTION_BUILDERS.get(family, [generic_block])
+        family_rows = table[table["family"] == family]
+        across = []
+        for build_across in ACROSS_BUILDERS.get(family, []) if several else []:
+            across.extend(build_across(family_rows, contexts))
         parts = []
         for ctx in contexts:
-            rows = table[(table["family"] == family) & (table["file"] == str(ctx.run.path))]
+            rows = family_rows[family_rows["file"] == str(ctx.run.path)]
             if rows.empty:
                 continue
             blocks = [block for build in builders for block in build(rows, ctx)]
             if blocks:
                 parts.append((ctx, blocks))
-        if parts:
+        if parts or across:
             title = FAMILY_TITLES.get(family, str(family).capitalize())
-            sections.append(FamilySection(family, title, f"family-{family}", parts))
+            sections.append(FamilySection(family, title, f"family-{family}", parts, across))
     return sections
 
 

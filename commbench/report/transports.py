@@ -14,8 +14,18 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from commbench.report import figures_runs
 from commbench.report import figures_transports as figs
-from commbench.report.blocks import Block, Cell, RunContext, figure_html, paragraph, table_html
+from commbench.report.blocks import (
+    Block,
+    Cell,
+    RunContext,
+    draws,
+    figure_html,
+    paragraph,
+    run_labels,
+    table_html,
+)
 from commbench.report.figures_transports import FLOOR
 from commbench.report.tables import stability_flags
 from commbench.results import tidy
@@ -73,10 +83,13 @@ def _round_trips(rows: pd.DataFrame) -> str:
     return f"{lo} round trips" if lo == hi else f"{lo}–{hi} round trips (fewer at large sizes)"
 
 
+@draws
 def latency_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """One-way p50 and p99 against message size, with the floor and the references."""
-    run = tidy([ctx.run])  # the reference rows are another family of the same file
-    refs = figs.reference_points(run[run["family"] == "reference"])
+    references = ctx.rows("reference")
+    if references.empty and ctx.table is None:  # a context made without the report's table
+        references = tidy([ctx.run]).query("family == 'reference'")
+    refs = figs.reference_points(references)
     png = figs.latency_size_figure(rows, palette(ctx), refs)
     floor = (
         " The wide grey line is the shared-memory floor (shm-floor: two processes handing a "
@@ -97,6 +110,7 @@ def latency_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Latency against size", ctx.anchor("latency-size"), html)]
 
 
+@draws
 def cdf_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Latency CDF at 64 B (or the smallest size measured) from the raw samples."""
     sizes = sorted(int(s) for s in rows["size_bytes"].dropna().unique())
@@ -197,6 +211,7 @@ def latency_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Latency table", ctx.anchor("latency-table"), html)]
 
 
+@draws
 def throughput_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """MB/s against message size per transport, losses marked."""
     runs = _column(rows, "rounds").dropna()
@@ -344,3 +359,49 @@ THROUGHPUT_BUILDERS = readable_or_generic(
     [throughput_block, throughput_table_block, not_measured_block("throughput")],
 )
 REFERENCE_BUILDERS = readable_or_generic((*_CASE, "metric.ratio"), [reference_block])
+
+
+def _runs(rows: pd.DataFrame, contexts: list[RunContext]) -> str:
+    return "; ".join(ctx.describe() for ctx in contexts if str(ctx.run.path) in set(rows["file"]))
+
+
+def runs_latency_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's one-way p50 against size, one panel per transport."""
+    if not {"metric.one_way_p50_ns", "size_bytes", "placement", "path"} <= set(rows.columns):
+        return []
+    caption = (
+        "One-way latency p50 (round-trip time / 2) against message size, one panel per "
+        "transport (and per path when a run measured the LAN), one colour per run; line style "
+        "is the placement (solid same-core, dashed cross-core, dotted LAN); log–log, lower is "
+        "better. shm-floor is the shared-memory floor of each machine. Each run's own figures "
+        "(with p99 and the latency CDF) are replaced by this one; its table follows below. "
+        f"Runs: {_runs(rows, contexts)}."
+    )
+    png = figures_runs.transport_runs_figure(
+        rows, run_labels(contexts), "metric.one_way_p50_ns", scale=1e-9,
+        ylabel="one-way p50 (log)",
+    )  # fmt: skip
+    html = figure_html(png, alt="one-way latency per transport, every run", caption=caption)
+    return [Block("Latency against size, every run", "runs-latency-size", html)]
+
+
+def runs_throughput_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's MB/s against size, one panel per transport."""
+    if not {"metric.mb_per_s", "size_bytes", "placement", "path"} <= set(rows.columns):
+        return []
+    caption = (
+        "Throughput (MB/s received, 1 MB = 10^6 B) against message size, one panel per "
+        "transport, one colour per run, line style the placement; log–log, higher is better. "
+        "Losses are in each run's table below. "
+        f"Runs: {_runs(rows, contexts)}."
+    )
+    png = figures_runs.transport_runs_figure(
+        rows, run_labels(contexts), "metric.mb_per_s", ylabel="MB/s (log)",
+        formatter=lambda v: f"{v:g} MB/s",
+    )  # fmt: skip
+    html = figure_html(png, alt="throughput per transport, every run", caption=caption)
+    return [Block("Throughput against size, every run", "runs-throughput-size", html)]
+
+
+LATENCY_ACROSS_BUILDERS = [runs_latency_block]
+THROUGHPUT_ACROSS_BUILDERS = [runs_throughput_block]

@@ -1,0 +1,118 @@
+"""Figures that put several runs side by side: one figure per family, whatever the number
+of runs, so a report of ten machines costs about what a report of one does.
+
+Pure functions: tidy rows of SEVERAL result files (see :func:`commbench.results.tidy`;
+seconds, bytes, ``metric.*_ns`` nanoseconds) and a label per file in, PNG bytes out.
+Colour is the run; within a transport's panel the line style is the placement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.colors import to_rgb
+
+from commbench.report.figures import _codec_axis, _finish, _log_axis, _panels, in_order
+from commbench.report.figures_transports import _PLACEMENT_STYLES, _size_axis, path_group
+from commbench.units import format_seconds
+
+Color = tuple[float, float, float]
+_MORE_COLORS = ("#000000", "#000075", "#800000", "#469990", "#f032e6", "#9a6324")
+
+
+def run_palette(labels: Sequence[str]) -> dict[str, Color]:
+    """One colour per run label, in the order given (tab10, then dark extras, cycling)."""
+    colors = [*sns.color_palette("tab10", 10), *map(to_rgb, _MORE_COLORS)]
+    return {label: colors[i % len(colors)] for i, label in enumerate(dict.fromkeys(labels))}
+
+
+def round_trip_points(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per file, payload and codec: ``seconds`` = encode + decode+touch medians.
+
+    Falls back to encode + decode where a file has no decode+touch. Codecs missing both
+    second ops are left out (the per-run tables list them as unsupported).
+    """
+    wide = rows.pivot_table(index=["file", "payload", "subject"], columns="op", values="median")
+    if "encode" not in wide:
+        return pd.DataFrame(columns=["file", "payload", "subject", "seconds"])
+    second = wide["decode+touch"] if "decode+touch" in wide else pd.Series(np.nan, wide.index)
+    if "decode" in wide:
+        second = second.fillna(wide["decode"])
+    return (wide["encode"] + second).rename("seconds").dropna().reset_index()
+
+
+def marshalling_runs_figure(rows: pd.DataFrame, labels: Mapping[str, str]) -> bytes:
+    """Round-trip median (s, log) per codec, one marker per run, one panel per payload."""
+    points = round_trip_points(rows)
+    payloads, codecs = in_order(rows["payload"]), in_order(rows["subject"])
+    files = [f for f in labels if f in set(points["file"])]
+    palette = run_palette([labels[f] for f in files])
+    fig, axes = _panels(len(payloads), height=0.30 * len(codecs) + 1.2)
+    y = {codec: i for i, codec in enumerate(codecs)}
+    spread = min(0.6, 0.12 * len(files))
+    for ax, payload in zip(axes, payloads):
+        sub = points[points["payload"] == payload]
+        for k, file in enumerate(files):
+            part = sub[sub["file"] == file]
+            offset = (k / max(len(files) - 1, 1) - 0.5) * spread
+            ax.scatter(
+                part["seconds"],
+                part["subject"].map(y) + offset,
+                s=22,
+                color=palette[labels[file]],
+                label=labels[file],
+                zorder=3,
+            )
+        _codec_axis(ax, codecs)
+        _log_axis(ax, "x", format_seconds)
+        ax.set_title(str(payload), fontsize=10)
+        ax.set_xlabel("encode + decode+touch median (log)")
+    return _finish(fig, axes, len(payloads), order=[labels[f] for f in files])
+
+
+def transport_runs_figure(
+    rows: pd.DataFrame,
+    labels: Mapping[str, str],
+    value: str,
+    *,
+    scale: float = 1.0,
+    ylabel: str,
+    formatter=format_seconds,
+) -> bytes:
+    """``rows[value] * scale`` (log) against message size (log), one panel per transport
+    and path (localhost, LAN); colour = run, line style = placement."""
+    rows = rows[rows[value].notna()]
+    keys = list(dict.fromkeys(zip(rows["subject"].astype(str), rows["path"].map(path_group))))
+    files = [f for f in labels if f in set(rows["file"])]
+    palette = run_palette([labels[f] for f in files])
+    fig, axes = _panels(len(keys), height=3.2)
+    placements = in_order(rows["placement"])
+    for ax, (transport, group) in zip(axes, keys):
+        sub = rows[(rows["subject"] == transport) & (rows["path"].map(path_group) == group)]
+        for file in files:
+            for placement in placements:
+                part = sub[(sub["file"] == file) & (sub["placement"] == placement)]
+                if part.empty:
+                    continue
+                part = part.sort_values("size_bytes")
+                ax.plot(
+                    part["size_bytes"],
+                    part[value] * scale,
+                    _PLACEMENT_STYLES.get(placement, "-."),
+                    marker="o",
+                    ms=2.5,
+                    lw=1.1,
+                    color=palette[labels[file]],
+                    label=labels[file],
+                )
+        _size_axis(ax, sub["size_bytes"])
+        _log_axis(ax, "y", formatter)
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_title(transport if group == "localhost" else f"{transport}, {group}", fontsize=10)
+    for placement in placements:
+        style = _PLACEMENT_STYLES.get(placement, "-.")
+        axes[0].plot([], [], style, color="0.3", label=placement)
+    return _finish(fig, axes, len(keys), order=[*(labels[f] for f in files), *placements])
