@@ -115,11 +115,12 @@ def _render_report(paths: list[Path], output: Path | None) -> tuple[Path, int]:
     from commbench.report.comparison import comparison_html
     from commbench.results import load_results
 
-    results = load_results(paths)
+    results = load_results(paths, parallel=True)
     for _, reason in results.rejected:
         print(f"commbench: error: {reason}", file=sys.stderr)
-    comparison = comparison_html(results) if len(results.runs) > 1 else None
-    return render_html(results, output, comparison_html=comparison), len(results.rejected)
+    comparison = comparison_html(results, parallel=True) if len(results.runs) > 1 else None
+    output = render_html(results, output, comparison_html=comparison, parallel=True)
+    return output, len(results.rejected)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -289,7 +290,10 @@ def _boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not a boolean")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
+    """The whole command line. ``protocols=False`` leaves out the ``simulate`` protocols'
+    sub-commands, whose options come from the dissemination registry (importing it costs
+    ~0.8 s that ``report`` or ``compare`` need not pay)."""
     parser = argparse.ArgumentParser(
         prog="commbench",
         description="Measure how distributed processes communicate.",
@@ -363,14 +367,16 @@ def build_parser() -> argparse.ArgumentParser:
         description=cmd_simulate.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_protocols(simulate)
+    if protocols:
+        _add_protocols(simulate)
 
     sub.add_parser("machine", help="print the machine fingerprint as JSON")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(protocols=not argv or argv[0] not in COMMANDS or argv[0] == "simulate")
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -9,6 +9,7 @@ Reports and comparisons read files only, never run a benchmark.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,15 +103,47 @@ def _schema_of_benchmarks(path: Path, benchmarks: list[Any]) -> Any:
     raise UserError(f"{path}: a pytest-benchmark result, but not written by commbench (no schema)")
 
 
-def load_results(paths: list[Path | str]) -> Results:
-    """Load every file that validates; the others are listed in ``rejected``."""
+def load_results(paths: list[Path | str], *, parallel: bool = False) -> Results:
+    """Load every file that validates; the others are listed in ``rejected``.
+
+    ``parallel``: parse and tidy the files in worker processes (:mod:`commbench.parallel`)
+    and build the table from their parts. The runs then keep no raw samples in
+    ``benchmarks`` (the table holds them), which also halves the memory a big file takes.
+    """
     results = Results()
-    for path in paths:
-        try:
-            results.runs.append(load_run(path))
-        except UserError as exc:
-            results.rejected.append((Path(path), str(exc)))
+    if not parallel or len(paths) < 2:
+        for path in paths:
+            try:
+                results.runs.append(load_run(path))
+            except UserError as exc:
+                results.rejected.append((Path(path), str(exc)))
+        return results
+    from commbench.parallel import run_all
+
+    parts = run_all([functools.partial(_load_and_tidy, path) for path in paths])
+    frames = []
+    for path, (run, frame, reason) in zip(paths, parts):
+        if run is None:
+            results.rejected.append((Path(path), reason))
+        else:
+            results.runs.append(run)
+            frames.append(frame)
+    if results.runs:
+        table = pd.concat(frames, ignore_index=True)
+        results._table = (tuple(id(run) for run in results.runs), table)
     return results
+
+
+def _load_and_tidy(path: Path | str) -> tuple[RunFile | None, pd.DataFrame | None, str]:
+    """One file loaded and tidied, its runs stripped of the raw samples (now in the frame)."""
+    try:
+        run = load_run(path)
+    except UserError as exc:
+        return None, None, str(exc)
+    frame = tidy([run])
+    for bench in run.benchmarks:
+        bench["stats"].pop("data", None)
+    return run, frame, ""
 
 
 def newest_result(storage: Path = DEFAULT_STORAGE) -> Path:

@@ -59,19 +59,21 @@ def render_html(
     output: Path | None = None,
     *,
     comparison_html: str | None = None,
+    parallel: bool = False,
 ) -> Path:
     """Render one self-contained HTML report of *paths* and return where it was written.
 
     *paths* may also be :class:`Results` already loaded. Files that do not validate are
     named in a box at the top; the others render.
     ``comparison_html`` (already-escaped HTML from the compare module) is inserted
-    after the header, under a "Comparison" heading. Raises :class:`UserError` when
+    after the header, under a "Comparison" heading. ``parallel``: build the sections in
+    worker processes (:mod:`commbench.parallel`). Raises :class:`UserError` when
     no file is valid or the output cannot be written.
     """
     results = _load(paths)
     table = results.table()
     contexts = [RunContext(run, i, table=table) for i, run in enumerate(results.runs)]
-    sections = build_sections(table, contexts)
+    sections = build_sections(table, contexts, parallel=parallel)
     html = render_page(
         contexts, sections, rejected=results.rejected, comparison_html=comparison_html
     )

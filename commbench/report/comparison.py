@@ -9,9 +9,12 @@ across machines of different speed.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from commbench import compare
+from commbench.parallel import run_all
 from commbench.report.blocks import Cell, esc, paragraph, table_html
 from commbench.results import Results
 from commbench.units import format_seconds
@@ -26,8 +29,11 @@ def _interval(low: float, high: float) -> str:
     return "-" if np.isnan(low) else f"{low:.3f} – {high:.3f}"
 
 
-def comparison_html(results: Results) -> str | None:
-    """HTML for the comparison of runs 2..n against run 1; None with a single run."""
+def comparison_html(results: Results, *, parallel: bool = False) -> str | None:
+    """HTML for the comparison of runs 2..n against run 1; None with a single run.
+
+    ``parallel``: one pair per worker process (:mod:`commbench.parallel`).
+    """
     if len(results.runs) < 2:
         return None
     table = results.table()
@@ -42,9 +48,13 @@ def comparison_html(results: Results) -> str | None:
         )
     ]
     norm = compare.normalised(table, REFERENCES)
-    for other in files[1:]:
+    pairs = [
+        functools.partial(_one_pair, table, norm, baseline, other, labels, results)
+        for other in files[1:]
+    ]
+    for other, html in zip(files[1:], run_all(pairs) if parallel else [p() for p in pairs]):
         parts.append(f"<h3>{esc(labels[other])} vs {esc(labels[baseline])}</h3>")
-        parts.append(_one_pair(table, norm, baseline, other, labels, results))
+        parts.append(html)
     return "\n".join(parts)
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -26,6 +25,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 from numpy.typing import ArrayLike
 
 from commbench.marshalling import OPS
+from commbench.report import style
 from commbench.units import format_seconds
 
 DPI = 100
@@ -56,7 +56,7 @@ def in_order(values: pd.Series) -> list[str]:
 
 def codec_palette(codecs: Sequence[str]) -> dict[str, tuple[float, float, float]]:
     """One stable colour per codec, the same in every figure of a report."""
-    return dict(zip(codecs, sns.color_palette("tab10", max(len(codecs), 1))))
+    return dict(zip(codecs, style.palette("tab10", max(len(codecs), 1))))
 
 
 def times_figure(rows: pd.DataFrame) -> bytes:
@@ -68,7 +68,7 @@ def times_figure(rows: pd.DataFrame) -> bytes:
     payloads, codecs = in_order(rows["payload"]), in_order(rows["subject"])
     ops = [op for op in OPS if op in set(rows["op"])] + sorted(set(rows["op"]) - set(OPS))
     fig, axes = _panels(len(payloads), height=0.32 * len(codecs) + 1.2)
-    colors = dict(zip(ops, sns.color_palette("deep", len(ops))))
+    colors = dict(zip(ops, style.palette("deep", len(ops))))
     for ax, payload in zip(axes, payloads):
         sub = rows[rows["payload"] == payload]
         y = {codec: i for i, codec in enumerate(codecs)}
@@ -113,19 +113,14 @@ def sizes_figure(rows: pd.DataFrame) -> bytes:
         .melt(id_vars=["payload", "subject"], var_name="size", value_name="bytes")
     )
     fig, axes = _panels(len(payloads), height=0.28 * len(codecs) + 1.2)
+    kinds = list(_SIZE_KINDS.values())
     for ax, payload in zip(axes, payloads):
-        sns.barplot(
-            data=sizes[sizes["payload"] == payload],
-            x="bytes",
-            y="subject",
-            hue="size",
-            hue_order=list(_SIZE_KINDS.values()),
-            order=codecs,
-            orient="h",
-            errorbar=None,
-            palette=["#4c72b0", "#a1c9f4"],
-            ax=ax,
-        )
+        sub = sizes[sizes["payload"] == payload].set_index(["size", "subject"])["bytes"]
+        for k, (kind, color) in enumerate(zip(kinds, ("#4c72b0", "#a1c9f4"))):
+            values = [sub.get((kind, codec), np.nan) for codec in codecs]
+            offset = (k - (len(kinds) - 1) / 2) * 0.4
+            ax.barh(np.arange(len(codecs)) + offset, values, height=0.4, color=color, label=kind)
+        _codec_axis(ax, codecs)
         _mark_missing(ax, codecs, set(rows.loc[rows["payload"] == payload, "subject"]))
         _bytes_axis(ax, 0.0, float(sizes.loc[sizes["payload"] == payload, "bytes"].max()) * 1.05)
         ax.set_title(str(payload), fontsize=10)
@@ -184,7 +179,7 @@ def speed_size_points(rows: pd.DataFrame) -> pd.DataFrame:
 def _panels(n: int, *, height: float) -> tuple[Figure, list[Axes]]:
     cols = min(PANEL_COLUMNS, max(n, 1))
     rows = math.ceil(n / cols) if n else 1
-    with sns.axes_style("whitegrid"):
+    with style.whitegrid():
         fig = Figure(figsize=(4.4 * cols, height * rows + 0.6), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(rows, cols, squeeze=False).ravel())

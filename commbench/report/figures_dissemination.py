@@ -16,13 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from commbench.dissemination.rumor import residue_equation
+from commbench.report import style
 from commbench.report.figures import _finish, in_order
 
 DEMERS_RESIDUE = {
@@ -45,7 +44,7 @@ FAULT_METRICS = {
 }
 """Which metric of each protocol answers: how many got it, at what cost, how fast."""
 
-_PROTOCOL_COLORS = dict(zip(FAULT_METRICS, sns.color_palette("deep", 4)))
+_PROTOCOL_COLORS = dict(zip(FAULT_METRICS, style.palette("deep", 4)))
 _TREE_STATS = {"stress": ("stress_max", "stress_mean"), "rdp": ("rdp_p50", "rdp_p90", "rdp_max")}
 
 
@@ -68,7 +67,7 @@ def _yerr(ci: pd.DataFrame) -> np.ndarray:
 def _figure(panels: int, *, width: float, height: float, cols: int = 3) -> tuple[Figure, list]:
     cols = max(1, min(panels, cols))
     nrows = math.ceil(max(panels, 1) / cols)
-    with sns.axes_style("whitegrid"):
+    with style.whitegrid():
         fig = Figure(figsize=(width * cols, height * nrows + 0.8), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(nrows, cols, squeeze=False).ravel())
@@ -128,7 +127,7 @@ def anti_entropy_figure(rows: pd.DataFrame) -> bytes:
     """Rounds until every node has the update against n, per mode; Pittel's line for push."""
     fig, axes = _figure(1, width=6.0, height=3.6)
     ax = axes[0]
-    colors = dict(zip(("push", "pull", "push-pull"), sns.color_palette("deep", 3)))
+    colors = dict(zip(("push", "pull", "push-pull"), style.palette("deep", 3)))
     for mode in in_order(rows["mode"]):
         sub = rows[rows["mode"] == mode].sort_values("n")
         ci = with_ci(sub, "rounds")
@@ -167,6 +166,8 @@ def residue_curve(ks: Sequence[float], points: int = 120) -> pd.DataFrame:
     Evaluated on *points* values spanning the positive *ks* and at every k in *ks*
     itself, so the drawn curve passes exactly through the values at the measured k.
     """
+    from commbench.dissemination.rumor import residue_equation  # ~0.8 s: only if drawn
+
     measured = np.array([float(k) for k in ks if float(k) > 0])
     if not measured.size:
         return pd.DataFrame({"k": [], "residue": []})
@@ -179,7 +180,7 @@ def residue_figure(rows: pd.DataFrame) -> bytes:
     fig, axes = _figure(1, width=6.0, height=3.8)
     ax = axes[0]
     variants = in_order(rows["variant"])
-    colors = dict(zip(variants, sns.color_palette("deep", len(variants))))
+    colors = dict(zip(variants, style.palette("deep", len(variants))))
     for variant in variants:
         sub = rows[rows["variant"] == variant].sort_values("k")
         ci = with_ci(sub, "residue")
@@ -251,7 +252,7 @@ def tree_figure(rows: pd.DataFrame) -> bytes:
                 width,
                 yerr=_yerr(cis),
                 capsize=2,
-                color=sns.color_palette("deep", 3)[i],
+                color=style.palette("deep", 3)[i],
                 label=stat,
             )
         ax.set_xticks(x, labels=kinds, fontsize=8, rotation=20)

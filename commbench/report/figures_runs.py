@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.colors import to_rgb
 
+from commbench.report import style
 from commbench.report.figures import _codec_axis, _finish, _log_axis, _panels, in_order
 from commbench.report.figures_transports import _PLACEMENT_STYLES, _size_axis, path_group
 from commbench.units import format_seconds
@@ -25,7 +25,7 @@ _MORE_COLORS = ("#000000", "#000075", "#800000", "#469990", "#f032e6", "#9a6324"
 
 def run_palette(labels: Sequence[str]) -> dict[str, Color]:
     """One colour per run label, in the order given (tab10, then dark extras, cycling)."""
-    colors = [*sns.color_palette("tab10", 10), *map(to_rgb, _MORE_COLORS)]
+    colors = [*style.palette("tab10", 10), *map(to_rgb, _MORE_COLORS)]
     return {label: colors[i % len(colors)] for i, label in enumerate(dict.fromkeys(labels))}
 
 

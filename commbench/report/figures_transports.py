@@ -18,13 +18,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from commbench.report import style
 from commbench.report.figures import _finish, _log_axis, in_order
 from commbench.units import format_bytes, format_seconds
 
@@ -58,7 +58,7 @@ def transport_palette(transports: Sequence[str]) -> dict[str, Color]:
     (black, navy, maroon, teal, magenta), then tab10 again.
     """
     names = [t for t in dict.fromkeys(transports) if t != FLOOR]
-    colors = [*sns.color_palette("tab10", 10), *map(to_rgb, _EXTRA_COLORS)]
+    colors = [*style.palette("tab10", 10), *map(to_rgb, _EXTRA_COLORS)]
     return {name: colors[i % len(colors)] for i, name in enumerate(names)}
 
 
@@ -70,7 +70,7 @@ def _in_panel(rows: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:
 def _figure(panels: int, *, width: float, height: float) -> tuple[Figure, list[Axes]]:
     cols = max(1, min(panels, 3))
     nrows = math.ceil(max(panels, 1) / cols)
-    with sns.axes_style("whitegrid"):
+    with style.whitegrid():
         fig = Figure(figsize=(width * cols, height * nrows + 0.9), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(nrows, cols, squeeze=False).ravel())

@@ -9,11 +9,13 @@ a family with no rows in the loaded files gets no section at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from commbench.parallel import run_all
 from commbench.report import dissemination, marshalling, transports
 from commbench.report.blocks import Block, Cell, RunContext, table_html
 from commbench.report.tables import NOISE_LEGEND, stability_flags
@@ -64,8 +66,14 @@ class FamilySection:
     across: list[Block] = field(default_factory=list)
 
 
-def build_sections(table: pd.DataFrame, contexts: list[RunContext]) -> list[FamilySection]:
-    """Every family that has rows, registered families first, each run in file order."""
+def build_sections(
+    table: pd.DataFrame, contexts: list[RunContext], *, parallel: bool = False
+) -> list[FamilySection]:
+    """Every family that has rows, registered families first, each run in file order.
+
+    ``parallel``: build the pieces (each family's across-runs figures, each family x run)
+    in worker processes (:func:`commbench.parallel.run_all`); the page is the same.
+    """
     if table.empty or "family" not in table:
         return []
     present = list(pd.unique(table["family"]))
@@ -75,25 +83,33 @@ def build_sections(table: pd.DataFrame, contexts: list[RunContext]) -> list[Fami
     several = len(contexts) > 1
     if several:
         contexts = [replace(ctx, draw=False) for ctx in contexts]
-    sections = []
+    jobs: list[tuple[str, RunContext | None]] = []  # (family, run; None: every run at once)
+    tasks: list[Callable[[], list[Block]]] = []
     for family in families:
-        builders = SECTION_BUILDERS.get(family, [generic_block])
         family_rows = table[table["family"] == family]
-        across = []
         for build_across in ACROSS_BUILDERS.get(family, []) if several else []:
-            across.extend(build_across(family_rows, contexts))
-        parts = []
+            jobs.append((family, None))
+            tasks.append(functools.partial(build_across, family_rows, contexts))
+        builders = SECTION_BUILDERS.get(family, [generic_block])
         for ctx in contexts:
             rows = family_rows[family_rows["file"] == str(ctx.run.path)]
-            if rows.empty:
-                continue
-            blocks = [block for build in builders for block in build(rows, ctx)]
-            if blocks:
-                parts.append((ctx, blocks))
+            if not rows.empty:
+                jobs.append((family, ctx))
+                tasks.append(functools.partial(_run_blocks, builders, rows, ctx))
+    built = run_all(tasks) if parallel else [task() for task in tasks]
+    sections = []
+    for family in families:
+        mine = [(ctx, blocks) for (f, ctx), blocks in zip(jobs, built) if f == family and blocks]
+        across = [block for ctx, blocks in mine if ctx is None for block in blocks]
+        parts = [(ctx, blocks) for ctx, blocks in mine if ctx is not None]
         if parts or across:
             title = FAMILY_TITLES.get(family, str(family).capitalize())
             sections.append(FamilySection(family, title, f"family-{family}", parts, across))
     return sections
+
+
+def _run_blocks(builders: list[SectionBuilder], rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    return [block for build in builders for block in build(rows, ctx)]
 
 
 def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
