@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike
 
 from commbench.marshalling import OPS
 from commbench.report import style
+from commbench.report.layout import place_panels
 from commbench.units import format_seconds
 
 DPI = 100
@@ -180,7 +181,7 @@ def _panels(n: int, *, height: float) -> tuple[Figure, list[Axes]]:
     cols = min(PANEL_COLUMNS, max(n, 1))
     rows = math.ceil(n / cols) if n else 1
     with style.whitegrid():
-        fig = Figure(figsize=(4.4 * cols, height * rows + 0.6), dpi=DPI, layout="constrained")
+        fig = Figure(figsize=(4.4 * cols, height * rows + 0.6), dpi=DPI)
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(rows, cols, squeeze=False).ravel())
     return fig, axes
@@ -252,13 +253,17 @@ def _finish(fig: Figure, axes: list[Axes], used: int, *, order: Sequence[str] = 
             for r in range(rows)
             if r * ncol + c < len(labels)
         ]
+        top = place_panels(fig, axes[:used], legend_rows=rows)
         fig.legend(
             [legend[label] for label in labels],
             labels,
-            loc="outside upper center",
+            loc="upper center",
+            bbox_to_anchor=(0.5, top),
             ncol=ncol,
             frameon=False,
         )
+    else:
+        place_panels(fig, axes[:used])
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()

@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 
 from commbench.report import style
 from commbench.report.figures import _finish, in_order
+from commbench.report.layout import place_panels
 
 DEMERS_RESIDUE = {
     "feedback-counter": {1: 0.18, 2: 0.037, 3: 0.011, 4: 0.0036, 5: 0.0012},
@@ -68,7 +69,7 @@ def _figure(panels: int, *, width: float, height: float, cols: int = 3) -> tuple
     cols = max(1, min(panels, cols))
     nrows = math.ceil(max(panels, 1) / cols)
     with style.whitegrid():
-        fig = Figure(figsize=(width * cols, height * nrows + 0.8), dpi=100, layout="constrained")
+        fig = Figure(figsize=(width * cols, height * nrows + 0.8), dpi=100)
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(nrows, cols, squeeze=False).ravel())
     return fig, axes
@@ -265,6 +266,7 @@ def tree_figure(rows: pd.DataFrame) -> bytes:
 
 def _save(fig: Figure) -> bytes:
     """PNG bytes of a figure whose legends are already placed (one per panel)."""
+    place_panels(fig, fig.axes)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()

@@ -71,7 +71,7 @@ def _figure(panels: int, *, width: float, height: float) -> tuple[Figure, list[A
     cols = max(1, min(panels, 3))
     nrows = math.ceil(max(panels, 1) / cols)
     with style.whitegrid():
-        fig = Figure(figsize=(width * cols, height * nrows + 0.9), dpi=100, layout="constrained")
+        fig = Figure(figsize=(width * cols, height * nrows + 0.9), dpi=100)
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(nrows, cols, squeeze=False).ravel())
     return fig, axes
