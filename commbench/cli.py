@@ -112,14 +112,12 @@ def _render_report(paths: list[Path], output: Path | None) -> tuple[Path, int]:
     """Render the HTML report (with a comparison section when several runs are given);
     return its path and how many files were refused (each named on stderr)."""
     from commbench.report import render_html
-    from commbench.report.comparison import comparison_html
     from commbench.results import load_results
 
     results = load_results(paths, parallel=True)
     for _, reason in results.rejected:
         print(f"commbench: error: {reason}", file=sys.stderr)
-    comparison = comparison_html(results, parallel=True) if len(results.runs) > 1 else None
-    output = render_html(results, output, comparison_html=comparison, parallel=True)
+    output = render_html(results, output, compare=True, parallel=True)
     return output, len(results.rejected)
 
 

@@ -72,3 +72,17 @@ def test_a_parallel_report_is_the_same_page(tmp_path: Path) -> None:
     two = render_html(FILES, tmp_path / "parallel.html", parallel=True).read_text()
     strip = functools.partial(__import__("re").sub, r"Rendered [^<]* from", "Rendered from")
     assert strip(one) == strip(two)
+
+
+def test_the_comparison_computed_with_the_page_is_the_same(tmp_path: Path) -> None:
+    from commbench.report.comparison import comparison_html
+
+    files = [DATA / "run_a.json", DATA / "run_b.json"]
+    given = render_html(
+        load_results(files),
+        tmp_path / "a.html",
+        comparison_html=comparison_html(load_results(files)),
+    ).read_text()
+    computed = render_html(files, tmp_path / "b.html", compare=True, parallel=True).read_text()
+    strip = functools.partial(__import__("re").sub, r"Rendered [^<]* from", "Rendered from")
+    assert strip(given) == strip(computed) and "<h2>Comparison</h2>" in computed

@@ -5,7 +5,7 @@ benchmark. Sections come from the per-family registry in :mod:`.sections`.
 
 Public API::
 
-    render_html(paths, output=None, *, comparison_html=None) -> Path
+    render_html(paths, output=None, *, comparison_html=None, compare=False, parallel=False)
     render_tables(paths, fmt) -> str          # fmt: "md" or "csv"
 """
 
@@ -19,9 +19,11 @@ from pathlib import Path
 
 import commbench
 from commbench.errors import UserError
+from commbench.parallel import run_all
 from commbench.report.blocks import RunContext
+from commbench.report.comparison import comparison_plan
 from commbench.report.page import render_page
-from commbench.report.sections import build_sections
+from commbench.report.sections import section_plan
 from commbench.report.tables import summary_frame, summary_markdown, tidy_csv
 from commbench.results import Results, load_results
 
@@ -59,6 +61,7 @@ def render_html(
     output: Path | None = None,
     *,
     comparison_html: str | None = None,
+    compare: bool = False,
     parallel: bool = False,
 ) -> Path:
     """Render one self-contained HTML report of *paths* and return where it was written.
@@ -66,14 +69,22 @@ def render_html(
     *paths* may also be :class:`Results` already loaded. Files that do not validate are
     named in a box at the top; the others render.
     ``comparison_html`` (already-escaped HTML from the compare module) is inserted
-    after the header, under a "Comparison" heading. ``parallel``: build the sections in
-    worker processes (:mod:`commbench.parallel`). Raises :class:`UserError` when
-    no file is valid or the output cannot be written.
+    after the header, under a "Comparison" heading; ``compare=True`` computes it here
+    (every run against the first) when it is not given. ``parallel``: build the sections
+    and the comparison in worker processes (:mod:`commbench.parallel`). Raises
+    :class:`UserError` when no file is valid or the output cannot be written.
     """
     results = _load(paths)
     table = results.table()
     contexts = [RunContext(run, i, table=table) for i, run in enumerate(results.runs)]
-    sections = build_sections(table, contexts, parallel=parallel)
+    tasks, assemble = section_plan(table, contexts)
+    plan = comparison_plan(results) if compare and comparison_html is None else None
+    pair_tasks, join_pairs = plan if plan else ([], None)
+    # the comparisons first: with the figures of every run they are the long tasks
+    done = run_all([*pair_tasks, *tasks]) if parallel else [t() for t in [*pair_tasks, *tasks]]
+    sections = assemble(done[len(pair_tasks) :])
+    if join_pairs is not None:
+        comparison_html = join_pairs(done[: len(pair_tasks)])
     html = render_page(
         contexts, sections, rejected=results.rejected, comparison_html=comparison_html
     )

@@ -10,6 +10,7 @@ across machines of different speed.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,28 +35,44 @@ def comparison_html(results: Results, *, parallel: bool = False) -> str | None:
 
     ``parallel``: one pair per worker process (:mod:`commbench.parallel`).
     """
+    plan = comparison_plan(results)
+    if plan is None:
+        return None
+    tasks, assemble = plan
+    return assemble(run_all(tasks) if parallel else [task() for task in tasks])
+
+
+Plan = tuple[list[Callable[[], str]], Callable[[list[str]], str]]
+
+
+def comparison_plan(results: Results) -> Plan | None:
+    """The comparison as tasks (one per run against the baseline, each returning its HTML)
+    and the function that joins their results; None with a single run."""
     if len(results.runs) < 2:
         return None
     table = results.table()
     files = [str(run.path) for run in results.runs]
     labels = compare.run_labels(table, files)
     baseline = files[0]
-    parts = [
-        paragraph(
-            f"Baseline: {labels[baseline]}. Ratios are other / baseline medians "
-            "(< 1: the other run is faster). Verdicts need Mann-Whitney p < 0.05 "
-            "and a 95% bootstrap CI of the ratio that excludes 1."
-        )
-    ]
+    intro = paragraph(
+        f"Baseline: {labels[baseline]}. Ratios are other / baseline medians "
+        "(< 1: the other run is faster). Verdicts need Mann-Whitney p < 0.05 "
+        "and a 95% bootstrap CI of the ratio that excludes 1."
+    )
     norm = compare.normalised(table, REFERENCES)
-    pairs = [
+    tasks = [
         functools.partial(_one_pair, table, norm, baseline, other, labels, results)
         for other in files[1:]
     ]
-    for other, html in zip(files[1:], run_all(pairs) if parallel else [p() for p in pairs]):
-        parts.append(f"<h3>{esc(labels[other])} vs {esc(labels[baseline])}</h3>")
-        parts.append(html)
-    return "\n".join(parts)
+
+    def assemble(pairs: list[str]) -> str:
+        parts = [intro]
+        for other, html in zip(files[1:], pairs):
+            parts.append(f"<h3>{esc(labels[other])} vs {esc(labels[baseline])}</h3>")
+            parts.append(html)
+        return "\n".join(parts)
+
+    return tasks, assemble
 
 
 def _one_pair(table, norm, baseline, other, labels, results) -> str:

@@ -74,8 +74,17 @@ def build_sections(
     ``parallel``: build the pieces (each family's across-runs figures, each family x run)
     in worker processes (:func:`commbench.parallel.run_all`); the page is the same.
     """
+    tasks, assemble = section_plan(table, contexts)
+    return assemble(run_all(tasks) if parallel else [task() for task in tasks])
+
+
+def section_plan(
+    table: pd.DataFrame, contexts: list[RunContext]
+) -> tuple[list[Callable[[], list[Block]]], Callable[[list[list[Block]]], list[FamilySection]]]:
+    """The sections as tasks that each return blocks (the figures of every run at once
+    first: they are the long ones), and the function that assembles their results."""
     if table.empty or "family" not in table:
-        return []
+        return [], lambda _: []
     present = list(pd.unique(table["family"]))
     families = [f for f in SECTION_BUILDERS if f in present] + [
         f for f in present if f not in SECTION_BUILDERS
@@ -83,29 +92,35 @@ def build_sections(
     several = len(contexts) > 1
     if several:
         contexts = [replace(ctx, draw=False) for ctx in contexts]
-    jobs: list[tuple[str, RunContext | None]] = []  # (family, run; None: every run at once)
-    tasks: list[Callable[[], list[Block]]] = []
+    across_jobs: list[tuple[str, RunContext | None]] = []  # (family, None: every run)
+    across_tasks: list[Callable[[], list[Block]]] = []
+    run_jobs: list[tuple[str, RunContext | None]] = []
+    run_tasks: list[Callable[[], list[Block]]] = []
     for family in families:
         family_rows = table[table["family"] == family]
         for build_across in ACROSS_BUILDERS.get(family, []) if several else []:
-            jobs.append((family, None))
-            tasks.append(functools.partial(build_across, family_rows, contexts))
+            across_jobs.append((family, None))
+            across_tasks.append(functools.partial(build_across, family_rows, contexts))
         builders = SECTION_BUILDERS.get(family, [generic_block])
         for ctx in contexts:
             rows = family_rows[family_rows["file"] == str(ctx.run.path)]
             if not rows.empty:
-                jobs.append((family, ctx))
-                tasks.append(functools.partial(_run_blocks, builders, rows, ctx))
-    built = run_all(tasks) if parallel else [task() for task in tasks]
-    sections = []
-    for family in families:
-        mine = [(ctx, blocks) for (f, ctx), blocks in zip(jobs, built) if f == family and blocks]
-        across = [block for ctx, blocks in mine if ctx is None for block in blocks]
-        parts = [(ctx, blocks) for ctx, blocks in mine if ctx is not None]
-        if parts or across:
-            title = FAMILY_TITLES.get(family, str(family).capitalize())
-            sections.append(FamilySection(family, title, f"family-{family}", parts, across))
-    return sections
+                run_jobs.append((family, ctx))
+                run_tasks.append(functools.partial(_run_blocks, builders, rows, ctx))
+    jobs = across_jobs + run_jobs
+
+    def assemble(built: list[list[Block]]) -> list[FamilySection]:
+        sections = []
+        for family in families:
+            mine = [(ctx, b) for (f, ctx), b in zip(jobs, built) if f == family and b]
+            across = [block for ctx, blocks in mine if ctx is None for block in blocks]
+            parts = [(ctx, blocks) for ctx, blocks in mine if ctx is not None]
+            if parts or across:
+                title = FAMILY_TITLES.get(family, str(family).capitalize())
+                sections.append(FamilySection(family, title, f"family-{family}", parts, across))
+        return sections
+
+    return across_tasks + run_tasks, assemble
 
 
 def _run_blocks(builders: list[SectionBuilder], rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
