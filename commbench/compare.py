@@ -39,7 +39,17 @@ N_RESAMPLES = 2000  # resamples of the per-family geometric-mean CI
 NO_SAMPLES = "no raw samples"
 NO_DIFFERENCE = "no significant difference"
 
-_LABEL_COLUMNS = {"file", "machine", "datetime", "name", "group", "family", "subject", "samples"}
+_LABEL_COLUMNS = {
+    "file",
+    "machine",
+    "datetime",
+    "name",
+    "group",
+    "family",
+    "subject",
+    "samples",
+    "noise",
+}
 
 
 def benchmark_key(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -81,11 +91,28 @@ def _samples(value: Any) -> np.ndarray | None:
     return None
 
 
-def _test(a: np.ndarray | None, b: np.ndarray | None, alpha: float) -> tuple[Any, ...]:
-    """``(ci_low, ci_high, p_value, verdict, noise)`` of other samples ``b`` vs baseline ``a``."""
+def _test(
+    a: np.ndarray | None,
+    b: np.ndarray | None,
+    alpha: float,
+    noise_a: Any = None,
+    noise_b: Any = None,
+) -> tuple[Any, ...]:
+    """``(ci_low, ci_high, p_value, verdict, noise)`` of other samples ``b`` vs baseline ``a``.
+
+    ``noise_a`` / ``noise_b``: the sides' stability warnings when already known (the tidy
+    table's ``noise`` column); computed from the samples otherwise.
+    """
     try:
-        sides = [(side, x) for side, x in (("baseline", a), ("other", b)) if x is not None]
-        warned = [(side, stats.stability_warnings(x)) for side, x in sides]
+        sides = [
+            (side, x, known)
+            for side, x, known in (("baseline", a, noise_a), ("other", b, noise_b))
+            if x is not None
+        ]
+        warned = [
+            (side, known if isinstance(known, list | tuple) else stats.stability_warnings(x))
+            for side, x, known in sides
+        ]
         noise = "; ".join(f"{side}: {', '.join(w)}" for side, w in warned if w)
         if a is None or b is None:
             return np.nan, np.nan, np.nan, NO_SAMPLES, noise
@@ -122,10 +149,16 @@ def compare_runs(
     base, oth = _side(table, baseline), _side(table, other)
     common = base.index.intersection(oth.index, sort=False)
     base, oth = base.loc[common], oth.loc[common]
-    pairs = [(_samples(a), _samples(b)) for a, b in zip(base["samples"], oth["samples"])]
+    none = [None] * len(base)
+    pairs = [
+        (_samples(a), _samples(b), alpha, noise_a, noise_b)
+        for a, b, noise_a, noise_b in zip(
+            base["samples"], oth["samples"], base.get("noise", none), oth.get("noise", none)
+        )
+    ]
     workers = workers or min(os.cpu_count() or 1, 8)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        tests = list(pool.map(lambda pair: _test(*pair, alpha), pairs))
+        tests = list(pool.map(lambda args: _test(*args), pairs))
 
     params = param_columns(base.reset_index())
     out = base.reset_index()[["family", "subject", "name", *params]]

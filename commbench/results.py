@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commbench import stats
 from commbench.errors import UserError
 from commbench.jsonfile import read_json
 
@@ -167,6 +168,8 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
     seconds as a float64 array sorted ascending, or None when the file was saved without
     them). Sorted once here because every consumer (ranks, medians, CDFs, the bootstrap)
     sorts, and a comparison of N runs would otherwise sort the baseline N - 1 times.
+    ``noise``: the samples' stability warnings (:func:`noise_flags`), computed once for the
+    tables and the comparisons that show them.
     """
     rows = []
     for run in runs:
@@ -186,6 +189,7 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
             row.update({f"metric.{k}": v for k, v in (extra.get("metrics") or {}).items()})
             row.update({k: stats.get(k) for k in STAT_COLUMNS})
             row["samples"] = _sorted_samples(stats.get("data"))
+            row["noise"] = noise_flags(row["samples"])
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -200,3 +204,14 @@ def _sorted_samples(data: Any) -> np.ndarray | None:
         return None
     samples.sort()
     return samples
+
+
+def noise_flags(samples: np.ndarray | None) -> list[str]:
+    """Stability warnings of one benchmark's raw samples (pyperf-style checks, see
+    :func:`commbench.stats.stability_warnings`); none when the samples were not saved."""
+    if samples is None:
+        return []
+    try:
+        return stats.stability_warnings(samples)
+    except ValueError:  # non-finite samples: say so rather than crash a report
+        return ["raw samples missing or not finite"]

@@ -384,3 +384,19 @@ def test_bootstrap_medians_follow_the_law_of_resampled_medians() -> None:
     qs = [2.5, 25, 50, 75, 97.5]
     np.testing.assert_allclose(np.percentile(fast, qs), np.percentile(brute, qs), rtol=0.01)
     assert set(np.unique(fast)) <= set(x)  # a resample median is always one of the values
+
+
+@pytest.mark.parametrize("n", [3, 4, 11, 1000, 10_000])
+def test_cached_median_draws_give_the_same_interval_as_resampling_afresh(n: int) -> None:
+    from commbench.stats import _MAX_CHUNK_ELEMENTS, _resampled_stat
+
+    rng = np.random.default_rng(n)
+    a, b = rng.lognormal(size=n), rng.lognormal(size=n + 1)
+    a[::7] = a[0]  # ties: the left-out sample must be the same value
+    for seed in (0, 3):
+        _, low, high = bootstrap_ratio_ci(a, b, seed=seed)
+        fresh = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+        ra, rb = fresh
+        sa = _resampled_stat(a, ra, 2000, np.median, _MAX_CHUNK_ELEMENTS)
+        sb = _resampled_stat(b, rb, 2000, np.median, _MAX_CHUNK_ELEMENTS)
+        assert (low, high) == tuple(float(v) for v in np.percentile(sb / sa, [2.5, 97.5]))

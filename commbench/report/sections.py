@@ -18,7 +18,7 @@ import pandas as pd
 from commbench.parallel import run_all
 from commbench.report import dissemination, marshalling, transports
 from commbench.report.blocks import Block, Cell, RunContext, table_html
-from commbench.report.tables import NOISE_LEGEND, stability_flags
+from commbench.report.tables import NOISE_LEGEND, row_noise
 from commbench.units import format_seconds
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
@@ -132,7 +132,7 @@ def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     labels = [
         c
         for c in rows.columns
-        if c not in {"file", "machine", "datetime", "name", "group", "family", "samples"}
+        if c not in {"file", "machine", "datetime", "name", "group", "family", "samples", "noise"}
         and not c.startswith("metric.")
         and c not in {"min", "max", "mean", "stddev", "median", "iqr", "rounds", "iterations"}
         and rows[c].notna().any()
@@ -143,7 +143,7 @@ def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         body.append(
             [
                 *(str(row[c]) for c in labels),
-                Cell(median, warnings=stability_flags(row["samples"]), numeric=True),
+                Cell(median, warnings=row_noise(row), numeric=True),
                 Cell(str(row["rounds"]), numeric=True),
             ]
         )

@@ -71,7 +71,8 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
     floor_ns = rows.groupby(keys, as_index=False)["metric.copy_floor_ns"].first()
     wide = wide.merge(floor_ns, on=keys, how="left")
     wide["copy_floor_s"] = wide.pop("metric.copy_floor_ns") * 1e-9
-    warnings = rows.set_index([*keys, "op"])["samples"].map(stability_flags)
+    noise = rows["noise"] if "noise" in rows else rows["samples"].map(stability_flags)
+    warnings = noise.set_axis(pd.MultiIndex.from_frame(rows[[*keys, "op"]]))
     for op in OPS:
         if op not in wide:
             wide[op] = np.nan
@@ -87,6 +88,12 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
     rank = {c: {v: i for i, v in enumerate(pd.unique(rows[c]))} for c in ("payload", "subject")}
     wide = wide.sort_values(["payload", "subject"], key=lambda c: c.map(rank[c.name]))
     return wide.reset_index(drop=True)
+
+
+def row_noise(row: pd.Series) -> list[str]:
+    """A tidy row's stability warnings: its ``noise`` column, or computed from its samples."""
+    noise = row.get("noise")
+    return list(noise) if isinstance(noise, list | tuple) else stability_flags(row.get("samples"))
 
 
 def stability_flags(samples: object) -> list[str]:
@@ -188,4 +195,7 @@ def summary_markdown(summary: pd.DataFrame) -> str:
 
 def tidy_csv(table: pd.DataFrame) -> str:
     """Every benchmark row of the tidy table (all families) as CSV, without raw samples."""
-    return table.drop(columns=["samples"], errors="ignore").to_csv(index=False)
+    out = table.drop(columns=["samples"], errors="ignore")
+    if "noise" in out:
+        out = out.assign(noise=out["noise"].map(lambda w: "; ".join(w) if w else ""))
+    return out.to_csv(index=False)

@@ -27,7 +27,7 @@ from commbench.report.blocks import (
     table_html,
 )
 from commbench.report.figures_transports import FLOOR
-from commbench.report.tables import stability_flags
+from commbench.report.tables import row_noise
 from commbench.results import tidy
 from commbench.units import format_bytes, format_seconds
 
@@ -179,7 +179,7 @@ def latency_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     body = []
     for row, edge, lead in _table_rows(rows):
         p50, p99 = row.get("metric.one_way_p50_ns"), row.get("metric.one_way_p99_ns")
-        checks = stability_flags(row.get("samples"))
+        checks = row_noise(row)
         few = [w for w in checks if w.startswith("only ")]
         lost, timed_out = _count(row.get("metric.lost")), bool(row.get("metric.timed_out"))
         times = [row.get(f"metric.one_way_{p}_ns", np.nan) * 1e-9 for p in _PERCENTILES]
