@@ -127,6 +127,20 @@ def test_the_report_loads_cleanly_in_chromium(report: Path, tmp_path: Path) -> N
     assert "Uncaught" not in stderr
 
 
+def test_a_report_of_several_machines_loads_cleanly(tmp_path: Path) -> None:
+    data = RUN_A.parent
+    files = [RUN_A, data / "run_b.json", data / "transports_small.json"]
+    out = render_html(files, tmp_path / "several.html", compare=True, parallel=True)
+    page = tmp_path / "checked.html"
+    page.write_text(instrumented(out.read_text(encoding="utf-8")), encoding="utf-8")
+    found, stderr = check(page, tmp_path)
+    # marshalling: round trip of every run + sizes; latency and throughput: every run
+    assert found["images"] == 4 and found["broken"] == []
+    assert found["problems"] == [] and found["resources"] == []
+    assert found["sections"][:3] == ["Machines and runs", "Contents", "Comparison"]
+    assert "Uncaught" not in stderr
+
+
 def test_the_check_itself_catches_broken_pages(report: Path, tmp_path: Path) -> None:
     """A network image and a script error must be reported, or a pass means nothing."""
     html = instrumented(report.read_text(encoding="utf-8")).replace(
