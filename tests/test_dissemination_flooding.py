@@ -226,3 +226,15 @@ def test_flood_protocol_count_on_defaults():
     (protocol,) = PROTOCOLS
     out = protocol.run(protocol.defaults(), np.random.default_rng(0))
     assert out["messages"] == 2 * out["edges"] - (out["n"] - 1)  # 4-regular: connected
+
+
+@pytest.mark.parametrize(
+    ("topology", "kept"),
+    [("ring", set()), ("grid", set()), ("random_regular", {"degree"}), ("kary_tree", {"k"}),
+     ("barabasi_albert", {"m"}), ("erdos_renyi", {"p"})],
+)  # fmt: skip
+def test_a_flood_records_only_the_graph_parameters_its_topology_takes(topology, kept):
+    (protocol,) = PROTOCOLS
+    options = simulate(protocol, {"topology": topology, "n": 64}, runs=1, seed=0)["options"]
+    assert {"degree", "k", "m", "p"} & set(options) == kept
+    assert options["topology"] == topology and options["p_flood"] == 1.0

@@ -189,6 +189,14 @@ def topology_from_options(options: Mapping[str, Any], rng: np.random.Generator) 
     return make_topology(name, int(options["n"]), seed=rng, **params)
 
 
+def only_topology_params(options: dict[str, Any]) -> dict[str, Any]:
+    """*options* without the graph parameters the chosen topology does not take (a ring
+    has no degree): what a run records says only what shaped it."""
+    unused = {key for keys in _TOPOLOGY_PARAMS.values() for key in keys}
+    unused -= set(_TOPOLOGY_PARAMS.get(options.get("topology"), ()))
+    return {key: value for key, value in options.items() if key not in unused}
+
+
 def _run(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
     graph = topology_from_options(options, rng)
     if options["fail_links"] > 0:
@@ -223,5 +231,6 @@ PROTOCOLS = (
             Option("fail_links", float, 0.0, "fraction of links removed before the flood"),
             Option("source", int, 0, "node that starts the flood"),
         ),
+        resolve=only_topology_params,
     ),
 )
