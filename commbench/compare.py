@@ -59,7 +59,11 @@ def benchmark_key(row: Mapping[str, Any]) -> tuple[str, str]:
 
 def run_labels(table: pd.DataFrame, files: Sequence[str]) -> dict[str, str]:
     """Display label per file: the machine, plus the short file name if machines repeat."""
-    machines = {f: str(table.loc[table["file"] == f, "machine"].iloc[0]) for f in files}
+    return label_runs({f: str(table.loc[table["file"] == f, "machine"].iloc[0]) for f in files})
+
+
+def label_runs(machines: Mapping[str, str]) -> dict[str, str]:
+    """File -> machine as file -> label: the machine, plus the file's stem if machines repeat."""
     repeated = len(set(machines.values())) < len(machines)
     return {f: f"{m} ({Path(f).stem})" if repeated else m for f, m in machines.items()}
 

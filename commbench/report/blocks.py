@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from commbench.compare import label_runs
 from commbench.results import RunFile
 
 
@@ -93,9 +94,7 @@ def draws(builder: Callable[[Any, RunContext], list[Block]]) -> Callable[..., li
 
 def run_labels(contexts: Sequence[RunContext]) -> dict[str, str]:
     """Legend label per result file: the machine, plus the file's stem if machines repeat."""
-    machines = {str(ctx.run.path): ctx.run.machine for ctx in contexts}
-    repeated = len(set(machines.values())) < len(machines)
-    return {f: f"{m} ({Path(f).stem})" if repeated else m for f, m in machines.items()}
+    return label_runs({str(ctx.run.path): ctx.run.machine for ctx in contexts})
 
 
 def format_datetime(text: str) -> str:

@@ -8,7 +8,7 @@ Colour is the run; within a transport's panel the line style is the placement.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -80,7 +80,7 @@ def transport_runs_figure(
     *,
     scale: float = 1.0,
     ylabel: str,
-    formatter=format_seconds,
+    formatter: Callable[[float], str] = format_seconds,
 ) -> bytes:
     """``rows[value] * scale`` (log) against message size (log), one panel per transport
     and path (localhost, LAN); colour = run, line style = placement."""
