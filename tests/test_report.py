@@ -190,6 +190,9 @@ def test_several_runs_render_side_by_side(tmp_path: Path) -> None:
     assert 'id="run0-marshalling-table"' in html and 'id="run1-marshalling-table"' in html
     assert "(run_a.json)</h3>" in html and "(run_b.json)</h3>" in html
     assert "All runs side by side</h3>" in html and 'href="#family-marshalling-runs"' in html
+    nav = html[html.index('<nav class="toc"') : html.index("</nav>")]
+    assert 'href="#run0-marshalling"' in nav and 'href="#run1-marshalling"' in nav
+    assert 'href="#run0-marshalling-table"' not in nav  # one entry per run, not per table
     caption = html[html.index('id="runs-marshalling-time"') :].split("</figcaption>")[0]
     assert caption.count("Machine ") == 2  # both runs' conditions are stated
     header = html[: html.index("</header>")]

@@ -212,7 +212,8 @@ def _link(anchor: str, text: str, inner: str = "") -> str:
 
 
 def toc(sections: list[FamilySection], *, has_comparison: bool) -> str:
-    """Contents: machines, comparison, then each family, its runs and its blocks."""
+    """Contents: machines, comparison, then each family and its blocks; with several runs,
+    the family's side-by-side blocks and one entry per run."""
     items = [_link("machines", "Machines and runs")]
     if has_comparison:
         items.append(_link("comparison", "Comparison"))
@@ -221,10 +222,12 @@ def toc(sections: list[FamilySection], *, has_comparison: bool) -> str:
         if section.across:
             links = "".join(_link(b.anchor, b.title) for b in section.across)
             sub.append(_link(f"{section.anchor}-runs", ACROSS_TITLE, links))
+        several = len(section.parts) > 1 or bool(section.across)
         for ctx, blocks in section.parts:
-            links = "".join(_link(b.anchor, b.title) for b in blocks)
-            several = len(section.parts) > 1 or bool(section.across)
-            sub.append(_link(ctx.anchor(section.family), ctx.label, links) if several else links)
+            if several:  # one entry per run: ten runs' tables would bury the contents
+                sub.append(_link(ctx.anchor(section.family), ctx.label))
+            else:
+                sub.append("".join(_link(b.anchor, b.title) for b in blocks))
         items.append(_link(section.anchor, section.title, "".join(sub)))
     return (
         f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{"".join(items)}</ol></nav>'
