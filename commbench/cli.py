@@ -12,9 +12,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commbench.errors import EXIT_USER_ERROR, UserError
 from commbench.profiles import DEFAULT_PROFILE, PROFILES
+
+if TYPE_CHECKING:
+    from commbench.results import Results
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,11 +92,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not written:
         raise UserError(f"the benchmark run wrote no result file (pytest exit status {status})")
     result = written[-1]
-    _print_summary(result)
+    from commbench.results import load_results
+    from commbench.summary import print_summaries
+
+    results = load_results([result])  # once, for the summary and the report
+    print_summaries(results.table())
     print(f"\nresults: {result}")
     if not args.no_report:
-        report_path, _ = _render_report([result], None)
-        print(f"report:  {report_path}")
+        print(f"report:  {_render_report(results, None)}")
     if rejected:
         print(
             f"commbench: {rejected} payload file(s) refused; see the lines above", file=sys.stderr
@@ -101,24 +108,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if status in (0, 2) else status
 
 
-def _print_summary(result: Path) -> None:
-    from commbench.results import load_results
-    from commbench.summary import print_summaries
-
-    print_summaries(load_results([result]).table())
-
-
-def _render_report(paths: list[Path], output: Path | None) -> tuple[Path, int]:
-    """Render the HTML report (with a comparison section when several runs are given);
-    return its path and how many files were refused (each named on stderr)."""
+def _render_report(results: Results, output: Path | None) -> Path:
+    """Render the HTML report of loaded *results* (with a comparison section when there
+    are several runs), each refused file named on stderr; return where it was written."""
     from commbench.report import render_html
-    from commbench.results import load_results
 
-    results = load_results(paths, parallel=True)
     for _, reason in results.rejected:
         print(f"commbench: error: {reason}", file=sys.stderr)
-    output = render_html(results, output, compare=True, parallel=True)
-    return output, len(results.rejected)
+    return render_html(results, output, compare=True, parallel=True)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -126,14 +123,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from commbench.results import load_results, newest_result
 
     paths = [Path(p) for p in args.results] or [newest_result(Path(args.results_dir))]
+    results = load_results(paths, parallel=True)
+    rejected = len(results.rejected)
     if args.format == "html":
-        output, rejected = _render_report(paths, Path(args.output) if args.output else None)
-        print(f"report: {output}")
+        print(f"report: {_render_report(results, Path(args.output) if args.output else None)}")
     else:
         from commbench.report import render_tables
 
-        results = load_results(paths)
-        rejected = len(results.rejected)
         text = render_tables(results, args.format)
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -145,11 +141,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare result files: the first is the baseline, each other is set against it."""
-    from commbench import compare
+    from commbench import compare, compare_print
     from commbench.report.comparison import REFERENCES
     from commbench.results import load_results
 
-    results = load_results(args.results)
+    results = load_results(args.results, parallel=True)
     for _, reason in results.rejected:
         print(f"commbench: error: {reason}", file=sys.stderr)
     if len(results.runs) < 2:
@@ -160,14 +156,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     fingerprints = {str(r.path): r.machine_info.get("commbench", {}) for r in results.runs}
     for other in files[1:]:
         comparison = compare.compare_runs(table, files[0], other)
-        compare.print_comparison(
+        compare_print.print_comparison(
             comparison,
             compare.family_summary(comparison),
             compare.only_on_one_side(table, files[0], other),
             compare.fingerprint_diff(fingerprints[files[0]], fingerprints[other]),
             labels=(labels[files[0]], labels[other]),
         )
-        compare.print_shape(table, files[0], other, REFERENCES)
+        compare_print.print_shape(table, files[0], other, REFERENCES)
     return EXIT_USER_ERROR if results.rejected else 0
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from commbench import stats
 from commbench.errors import UserError
 from commbench.jsonfile import read_json
+from commbench.parallel import run_all
 
 SCHEMA_VERSION = 1
 """Version of the extra_info / commbench layout; bump when it changes shape."""
@@ -107,21 +108,13 @@ def _schema_of_benchmarks(path: Path, benchmarks: list[Any]) -> Any:
 def load_results(paths: list[Path | str], *, parallel: bool = False) -> Results:
     """Load every file that validates; the others are listed in ``rejected``.
 
-    ``parallel``: parse and tidy the files in worker processes (:mod:`commbench.parallel`)
-    and build the table from their parts. The runs then keep no raw samples in
-    ``benchmarks`` (the table holds them), which also halves the memory a big file takes.
+    Each file is parsed and tidied on its own and the table is built from the parts;
+    ``parallel``: in worker processes (:mod:`commbench.parallel`). The runs keep no raw
+    samples in ``benchmarks`` (the table holds them), which halves a big file's memory.
     """
     results = Results()
-    if not parallel or len(paths) < 2:
-        for path in paths:
-            try:
-                results.runs.append(load_run(path))
-            except UserError as exc:
-                results.rejected.append((Path(path), str(exc)))
-        return results
-    from commbench.parallel import run_all
-
-    parts = run_all([functools.partial(_load_and_tidy, path) for path in paths])
+    tasks = [functools.partial(_load_and_tidy, path) for path in paths]
+    parts = run_all(tasks, workers=None if parallel else 1)
     frames = []
     for path, (run, frame, reason) in zip(paths, parts):
         if run is None:
@@ -206,10 +199,11 @@ def _sorted_samples(data: Any) -> np.ndarray | None:
     return samples
 
 
-def noise_flags(samples: np.ndarray | None) -> list[str]:
+def noise_flags(samples: object) -> list[str]:
     """Stability warnings of one benchmark's raw samples (pyperf-style checks, see
-    :func:`commbench.stats.stability_warnings`); none when the samples were not saved."""
-    if samples is None:
+    :func:`commbench.stats.stability_warnings`); none when the samples were not saved
+    (None, or the NaN a frame holds in their place)."""
+    if samples is None or isinstance(samples, float):
         return []
     try:
         return stats.stability_warnings(samples)

@@ -20,9 +20,9 @@ from commbench.compare import (
     fingerprint_diff,
     normalised,
     only_on_one_side,
-    print_comparison,
     run_labels,
 )
+from commbench.compare_print import print_comparison
 from commbench.errors import UserError
 from commbench.results import load_results
 

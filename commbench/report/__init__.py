@@ -81,7 +81,7 @@ def render_html(
     plan = comparison_plan(results) if compare and comparison_html is None else None
     pair_tasks, join_pairs = plan if plan else ([], None)
     # the comparisons first: with the figures of every run they are the long tasks
-    done = run_all([*pair_tasks, *tasks]) if parallel else [t() for t in [*pair_tasks, *tasks]]
+    done = run_all([*pair_tasks, *tasks], workers=None if parallel else 1)
     sections = assemble(done[len(pair_tasks) :])
     if join_pairs is not None:
         comparison_html = join_pairs(done[: len(pair_tasks)])

@@ -15,7 +15,6 @@ from collections.abc import Callable
 import numpy as np
 
 from commbench import compare
-from commbench.parallel import run_all
 from commbench.report.blocks import Cell, esc, paragraph, table_html
 from commbench.results import Results
 from commbench.units import format_seconds
@@ -30,16 +29,17 @@ def _interval(low: float, high: float) -> str:
     return "-" if np.isnan(low) else f"{low:.3f} – {high:.3f}"
 
 
-def comparison_html(results: Results, *, parallel: bool = False) -> str | None:
+def comparison_html(results: Results) -> str | None:
     """HTML for the comparison of runs 2..n against run 1; None with a single run.
 
-    ``parallel``: one pair per worker process (:mod:`commbench.parallel`).
+    (:func:`commbench.report.render_html` with ``compare=True`` runs the same plan in its
+    worker pool.)
     """
     plan = comparison_plan(results)
     if plan is None:
         return None
     tasks, assemble = plan
-    return assemble(run_all(tasks) if parallel else [task() for task in tasks])
+    return assemble([task() for task in tasks])
 
 
 Plan = tuple[list[Callable[[], str]], Callable[[list[str]], str]]

@@ -26,7 +26,7 @@ from commbench.report.blocks import (
     table_html,
 )
 from commbench.report.figures import in_order
-from commbench.report.transports import readable_or_generic
+from commbench.report.generic import readable_or_generic
 from commbench.units import format_seconds
 
 _TOPOLOGY_PARAMS = {"random_regular": "degree", "barabasi_albert": "m", "kary_tree": "k"}

@@ -8,25 +8,15 @@ Colour is the run; within a transport's panel the line style is the placement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgb
 
 from commbench.report import style
 from commbench.report.figures import _codec_axis, _finish, _log_axis, _panels, in_order
 from commbench.report.figures_transports import _PLACEMENT_STYLES, _size_axis, path_group
 from commbench.units import format_seconds
-
-Color = tuple[float, float, float]
-_MORE_COLORS = ("#000000", "#000075", "#800000", "#469990", "#f032e6", "#9a6324")
-
-
-def run_palette(labels: Sequence[str]) -> dict[str, Color]:
-    """One colour per run label, in the order given (tab10, then dark extras, cycling)."""
-    colors = [*style.palette("tab10", 10), *map(to_rgb, _MORE_COLORS)]
-    return {label: colors[i % len(colors)] for i, label in enumerate(dict.fromkeys(labels))}
 
 
 def round_trip_points(rows: pd.DataFrame) -> pd.DataFrame:
@@ -49,7 +39,7 @@ def marshalling_runs_figure(rows: pd.DataFrame, labels: Mapping[str, str]) -> by
     points = round_trip_points(rows)
     payloads, codecs = in_order(rows["payload"]), in_order(rows["subject"])
     files = [f for f in labels if f in set(points["file"])]
-    palette = run_palette([labels[f] for f in files])
+    palette = style.colors_for(labels[f] for f in files)
     fig, axes = _panels(len(payloads), height=0.30 * len(codecs) + 1.2)
     y = {codec: i for i, codec in enumerate(codecs)}
     spread = min(0.6, 0.12 * len(files))
@@ -87,7 +77,7 @@ def transport_runs_figure(
     rows = rows[rows[value].notna()]
     keys = list(dict.fromkeys(zip(rows["subject"].astype(str), rows["path"].map(path_group))))
     files = [f for f in labels if f in set(rows["file"])]
-    palette = run_palette([labels[f] for f in files])
+    palette = style.colors_for(labels[f] for f in files)
     fig, axes = _panels(len(keys), height=3.2)
     placements = in_order(rows["placement"])
     for ax, (transport, group) in zip(axes, keys):
@@ -113,6 +103,5 @@ def transport_runs_figure(
         ax.set_ylabel(ylabel, fontsize=9)
         ax.set_title(transport if group == "localhost" else f"{transport}, {group}", fontsize=10)
     for placement in placements:
-        style = _PLACEMENT_STYLES.get(placement, "-.")
-        axes[0].plot([], [], style, color="0.3", label=placement)
+        axes[0].plot([], [], _PLACEMENT_STYLES.get(placement, "-."), color="0.3", label=placement)
     return _finish(fig, axes, len(keys), order=[*(labels[f] for f in files), *placements])

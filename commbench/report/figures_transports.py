@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -33,10 +32,9 @@ FLOOR = "shm-floor"
 
 _PLACEMENTS = ("same-core", "cross-core", "lan")
 _PLACEMENT_STYLES = {"same-core": "-", "cross-core": "--", "lan": ":"}
-_EXTRA_COLORS = ("#000000", "#000075", "#800000", "#469990", "#f032e6")
 _FLOOR_STYLE = {"color": "0.25", "lw": 5, "alpha": 0.25, "solid_capstyle": "butt"}
 
-Color = tuple[float, float, float]
+Color = style.Color
 
 
 def path_group(path: object) -> str:
@@ -52,14 +50,9 @@ def panel_keys(rows: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def transport_palette(transports: Sequence[str]) -> dict[str, Color]:
-    """One colour per transport (in the order given), the same in every figure.
-
-    tab10 first; past ten transports, dark colours that tab10 has no near twin of
-    (black, navy, maroon, teal, magenta), then tab10 again.
-    """
-    names = [t for t in dict.fromkeys(transports) if t != FLOOR]
-    colors = [*style.palette("tab10", 10), *map(to_rgb, _EXTRA_COLORS)]
-    return {name: colors[i % len(colors)] for i, name in enumerate(names)}
+    """One colour per transport (in the order given), the same in every figure; the floor
+    has its own grey. Colours from :data:`commbench.report.style.DISTINCT`."""
+    return style.colors_for(t for t in transports if t != FLOOR)
 
 
 def _in_panel(rows: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:

@@ -251,7 +251,7 @@ def runs_size_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Bloc
         if differ
         else "Every other run encoded the same number of bytes for every payload it shares."
     )
-    blocks = size_block.__wrapped__(rows[rows["file"] == first], present[0])
+    blocks = size_block(rows[rows["file"] == first], replace(present[0], draw=True))
     extra = paragraph(f"Sizes from {labels[first]}. {note}")
     return [replace(b, anchor=f"runs-{b.anchor}", html=b.html + extra) for b in blocks]
 

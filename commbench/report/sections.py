@@ -15,11 +15,9 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from commbench.parallel import run_all
 from commbench.report import dissemination, marshalling, transports
-from commbench.report.blocks import Block, Cell, RunContext, table_html
-from commbench.report.tables import NOISE_LEGEND, row_noise
-from commbench.units import format_seconds
+from commbench.report.blocks import Block, RunContext
+from commbench.report.generic import generic_block
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
 AcrossBuilder = Callable[[pd.DataFrame, list[RunContext]], list[Block]]
@@ -66,16 +64,14 @@ class FamilySection:
     across: list[Block] = field(default_factory=list)
 
 
-def build_sections(
-    table: pd.DataFrame, contexts: list[RunContext], *, parallel: bool = False
-) -> list[FamilySection]:
+def build_sections(table: pd.DataFrame, contexts: list[RunContext]) -> list[FamilySection]:
     """Every family that has rows, registered families first, each run in file order.
 
-    ``parallel``: build the pieces (each family's across-runs figures, each family x run)
-    in worker processes (:func:`commbench.parallel.run_all`); the page is the same.
+    (:func:`commbench.report.render_html` runs the same plan, in worker processes when
+    asked.)
     """
     tasks, assemble = section_plan(table, contexts)
-    return assemble(run_all(tasks) if parallel else [task() for task in tasks])
+    return assemble([task() for task in tasks])
 
 
 def section_plan(
@@ -125,33 +121,3 @@ def section_plan(
 
 def _run_blocks(builders: list[SectionBuilder], rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [block for build in builders for block in build(rows, ctx)]
-
-
-def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
-    """A plain table of medians for a family that has no dedicated section yet."""
-    labels = [
-        c
-        for c in rows.columns
-        if c not in {"file", "machine", "datetime", "name", "group", "family", "samples", "noise"}
-        and not c.startswith("metric.")
-        and c not in {"min", "max", "mean", "stddev", "median", "iqr", "rounds", "iterations"}
-        and rows[c].notna().any()
-    ]
-    body = []
-    for _, row in rows.iterrows():
-        median = format_seconds(row["median"])
-        body.append(
-            [
-                *(str(row[c]) for c in labels),
-                Cell(median, warnings=row_noise(row), numeric=True),
-                Cell(str(row["rounds"]), numeric=True),
-            ]
-        )
-    caption = (
-        f"Median time per benchmark (lower is better); this family has no dedicated report "
-        f"section yet. {ctx.describe()}. {NOISE_LEGEND}"
-    )
-    header = [*labels, Cell("median", numeric=True), Cell("rounds", numeric=True)]
-    html = table_html(header, body, caption=caption)
-    family = str(rows["family"].iloc[0])
-    return [Block("Medians", ctx.anchor(f"{family}-medians"), html)]

@@ -9,7 +9,7 @@ values are seaborn 0.13's, so the figures look as they did when drawn through it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import matplotlib
 from matplotlib.colors import to_rgb
@@ -27,6 +27,10 @@ PALETTES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 """Palette name -> its colours, in order (seaborn's ``color_palette(name)``)."""
+
+DISTINCT = (*PALETTES["tab10"], "#000000", "#000075", "#800000", "#469990", "#f032e6")
+"""Colours for many named lines: tab10, then dark colours tab10 has no near twin of
+(black, navy, maroon, teal, magenta)."""
 
 WHITEGRID: dict[str, object] = {
     "figure.facecolor": "white",
@@ -59,6 +63,13 @@ def palette(name: str, n: int) -> list[Color]:
     """The first *n* colours of palette *name*, cycling past its end."""
     colors = PALETTES[name]
     return [to_rgb(colors[i % len(colors)]) for i in range(n)]
+
+
+def colors_for(names: Iterable[str]) -> dict[str, Color]:
+    """One colour per distinct name, in order (:data:`DISTINCT`, cycling past its end)."""
+    return {
+        name: to_rgb(DISTINCT[i % len(DISTINCT)]) for i, name in enumerate(dict.fromkeys(names))
+    }
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ from ``metric.copy_floor_ns``), throughputs in MB/s with 1 MB = 10**6 bytes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from commbench.marshalling import OPS
-from commbench.stats import stability_warnings
+from commbench.results import noise_flags
 from commbench.summary import marshalling_summary
 from commbench.units import format_bytes, format_seconds
 
@@ -71,7 +70,7 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
     floor_ns = rows.groupby(keys, as_index=False)["metric.copy_floor_ns"].first()
     wide = wide.merge(floor_ns, on=keys, how="left")
     wide["copy_floor_s"] = wide.pop("metric.copy_floor_ns") * 1e-9
-    noise = rows["noise"] if "noise" in rows else rows["samples"].map(stability_flags)
+    noise = rows["noise"] if "noise" in rows else rows["samples"].map(noise_flags)
     warnings = noise.set_axis(pd.MultiIndex.from_frame(rows[[*keys, "op"]]))
     for op in OPS:
         if op not in wide:
@@ -93,17 +92,7 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def row_noise(row: pd.Series) -> list[str]:
     """A tidy row's stability warnings: its ``noise`` column, or computed from its samples."""
     noise = row.get("noise")
-    return list(noise) if isinstance(noise, list | tuple) else stability_flags(row.get("samples"))
-
-
-def stability_flags(samples: object) -> list[str]:
-    """Stability warnings for one benchmark's raw samples; none when not saved."""
-    if samples is None or (isinstance(samples, float) and math.isnan(samples)):
-        return []
-    try:
-        return stability_warnings(samples)
-    except ValueError:  # empty or non-finite samples: say so rather than crash the report
-        return ["raw samples missing or not finite"]
+    return list(noise) if isinstance(noise, list | tuple) else noise_flags(row.get("samples"))
 
 
 def _ratio(value: float) -> str:

@@ -27,8 +27,8 @@ from commbench.report.blocks import (
     table_html,
 )
 from commbench.report.figures_transports import FLOOR
+from commbench.report.generic import readable_or_generic
 from commbench.report.tables import row_noise
-from commbench.results import tidy
 from commbench.units import format_bytes, format_seconds
 
 Builder = Callable[[pd.DataFrame, RunContext], list[Block]]
@@ -86,10 +86,7 @@ def _round_trips(rows: pd.DataFrame) -> str:
 @draws
 def latency_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """One-way p50 and p99 against message size, with the floor and the references."""
-    references = ctx.rows("reference")
-    if references.empty and ctx.table is None:  # a context made without the report's table
-        references = tidy([ctx.run]).query("family == 'reference'")
-    refs = figs.reference_points(references)
+    refs = figs.reference_points(ctx.rows("reference"))
     png = figs.latency_size_figure(rows, palette(ctx), refs)
     floor = (
         " The wide grey line is the shared-memory floor (shm-floor: two processes handing a "
@@ -328,25 +325,6 @@ def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     )
     html = table_html(header, body, caption=caption, css="summary matrix")
     return [Block("Suite against references", ctx.anchor("reference-checks"), html)]
-
-
-def readable_or_generic(columns: tuple[str, ...], builders: list[Builder]) -> list[Builder]:
-    """*builders* as one builder that falls back to the generic medians table.
-
-    Rows without the *columns* a section reads, or from which no builder made a block,
-    are still shown (as the table every unregistered family gets), never dropped.
-    """
-
-    def build(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
-        if all(c in rows and rows[c].notna().any() for c in columns):
-            blocks = [block for builder in builders for block in builder(rows, ctx)]
-            if blocks:
-                return blocks
-        from commbench.report.sections import generic_block  # sections imports this module
-
-        return generic_block(rows, ctx)
-
-    return [build]
 
 
 _CASE = ("subject", "placement", "path", "size_bytes")

@@ -1,0 +1,55 @@
+"""What a family's rows look like when no dedicated section can show them: a plain table of
+medians, and the wrapper that falls back to it so no row is ever dropped from a report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from commbench.compare import param_columns
+from commbench.report.blocks import Block, Cell, RunContext, table_html
+from commbench.report.tables import NOISE_LEGEND, row_noise
+from commbench.units import format_seconds
+
+Builder = Callable[[pd.DataFrame, RunContext], list[Block]]
+
+
+def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """A plain table of medians for a family that has no dedicated section yet."""
+    labels = ["subject", *param_columns(rows)]
+    body = []
+    for _, row in rows.iterrows():
+        median = format_seconds(row["median"])
+        body.append(
+            [
+                *(str(row[c]) for c in labels),
+                Cell(median, warnings=row_noise(row), numeric=True),
+                Cell(str(row["rounds"]), numeric=True),
+            ]
+        )
+    caption = (
+        f"Median time per benchmark (lower is better); this family has no dedicated report "
+        f"section yet. {ctx.describe()}. {NOISE_LEGEND}"
+    )
+    header = [*labels, Cell("median", numeric=True), Cell("rounds", numeric=True)]
+    html = table_html(header, body, caption=caption)
+    family = str(rows["family"].iloc[0])
+    return [Block("Medians", ctx.anchor(f"{family}-medians"), html)]
+
+
+def readable_or_generic(columns: tuple[str, ...], builders: list[Builder]) -> list[Builder]:
+    """*builders* as one builder that falls back to the generic medians table.
+
+    Rows without the *columns* a section reads, or from which no builder made a block,
+    are still shown (as the table every unregistered family gets), never dropped.
+    """
+
+    def build(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+        if all(c in rows and rows[c].notna().any() for c in columns):
+            blocks = [block for builder in builders for block in builder(rows, ctx)]
+            if blocks:
+                return blocks
+        return generic_block(rows, ctx)
+
+    return [build]
