@@ -157,8 +157,11 @@ def compare_runs(
         )
     ]
     workers = workers or min(os.cpu_count() or 1, 8)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        tests = list(pool.map(lambda args: _test(*args), pairs))
+    if workers == 1:
+        tests = [_test(*args) for args in pairs]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            tests = list(pool.map(lambda args: _test(*args), pairs))
 
     params = param_columns(base.reset_index())
     out = base.reset_index()[["family", "subject", "name", *params]]

@@ -67,10 +67,14 @@ class Results:
         return self._table[1]
 
 
+SAMPLE_ARRAYS = frozenset({"stats.data"})
+"""Where a result file keeps its raw samples: read as float64 arrays, not lists."""
+
+
 def load_run(path: Path | str) -> RunFile:
     """Read and validate one result file; raises UserError with a one-line reason."""
     path = Path(path)
-    doc = read_json(path, str(path), hint=" (truncated or corrupt?)")
+    doc = read_json(path, str(path), hint=" (truncated or corrupt?)", number_arrays=SAMPLE_ARRAYS)
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
         raise UserError(f"{path}: JSON, but not a pytest-benchmark result (no 'benchmarks' list)")
     block = doc.get("commbench")
@@ -189,7 +193,7 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
 
 def _sorted_samples(data: Any) -> np.ndarray | None:
     """The raw samples as a sorted float64 array; None when absent or not all numbers."""
-    if not isinstance(data, list) or not data:
+    if not isinstance(data, list | np.ndarray) or len(data) == 0:
         return None
     try:
         samples = np.array(data, dtype=np.float64)

@@ -233,19 +233,25 @@ def mann_whitney_u(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
     xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
     n1, n2 = xa.size, xb.size
     n = n1 + n2
+
+    # Pool the samples. A stable sort puts a value of a before an equal value of b, and
+    # merges in linear time when a and b are already sorted (as the tidy table holds them).
     x = np.concatenate([xa, xb])
-
-    # Average rank (1-based) of each value of a: the values below it, plus the middle of
-    # its tie group. A stable sort merges in linear time when a and b are already sorted.
-    xs = np.sort(x, kind="stable")
-    below = np.searchsorted(xs, xa, side="left")
-    up_to = np.searchsorted(xs, xa, side="right")
-    bounds = np.concatenate([np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]])), [n]])
-    ties = np.diff(bounds).astype(np.float64)
-
-    u1 = float(0.5 * np.sum(below + up_to + 1, dtype=np.float64)) - n1 * (n1 + 1) / 2.0
+    order = np.argsort(x, kind="stable")
+    pooled = x[order]
+    from_a = order < n1
+    # The k-th value of a (k from 0) at pooled position p has p - k values of b below it.
+    greater_pairs = int(np.sum(np.flatnonzero(from_a))) - n1 * (n1 - 1) // 2
+    # Tie groups: t values in all, of which t_a from a, sharing t_a * (t - t_a) tied pairs.
+    starts = np.flatnonzero(np.concatenate([[True], pooled[1:] != pooled[:-1]]))
+    u1, tie_term = float(greater_pairs), 0.0
+    if starts.size < n:  # some values tie
+        bounds = np.append(starts, n)
+        ties = np.diff(bounds).astype(np.float64)
+        ties_a = np.diff(np.concatenate([[0], np.cumsum(from_a)])[bounds]).astype(np.float64)
+        u1 += 0.5 * float(np.sum(ties_a * (ties - ties_a)))
+        tie_term = float(np.sum(ties * ties * ties - ties))
     u = max(u1, n1 * n2 - u1)
-    tie_term = float(np.sum(ties**3 - ties))
     var = n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1)))
     if var <= 0.0:  # every value identical: no evidence of any difference
         return u1, 1.0

@@ -76,7 +76,8 @@ def comparison_plan(results: Results) -> Plan | None:
 
 
 def _one_pair(table, norm, baseline, other, labels, results) -> str:
-    comparison = compare.compare_runs(table, baseline, other)
+    # one thread: the pairs already run in parallel, one process per CPU
+    comparison = compare.compare_runs(table, baseline, other, workers=1)
     out = []
     if comparison.empty:
         out.append(paragraph("No benchmark is present in both files."))
