@@ -67,14 +67,14 @@ class Results:
         return self._table[1]
 
 
-SAMPLE_ARRAYS = frozenset({"stats.data"})
+SAMPLE_ARRAYS = ("benchmarks", "*", "stats", "data")
 """Where a result file keeps its raw samples: read as float64 arrays, not lists."""
 
 
 def load_run(path: Path | str) -> RunFile:
     """Read and validate one result file; raises UserError with a one-line reason."""
     path = Path(path)
-    doc = read_json(path, str(path), hint=" (truncated or corrupt?)", number_arrays=SAMPLE_ARRAYS)
+    doc = read_json(path, str(path), hint=" (truncated or corrupt?)", number_array=SAMPLE_ARRAYS)
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
         raise UserError(f"{path}: JSON, but not a pytest-benchmark result (no 'benchmarks' list)")
     block = doc.get("commbench")
@@ -196,11 +196,9 @@ def _sorted_samples(data: Any) -> np.ndarray | None:
     if not isinstance(data, list | np.ndarray) or len(data) == 0:
         return None
     try:
-        samples = np.array(data, dtype=np.float64)
+        return np.sort(np.asarray(data, dtype=np.float64))  # one copy: sorted
     except (TypeError, ValueError):
         return None
-    samples.sort()
-    return samples
 
 
 def noise_flags(samples: object) -> list[str]:

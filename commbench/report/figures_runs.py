@@ -74,20 +74,23 @@ def transport_runs_figure(
 ) -> bytes:
     """``rows[value] * scale`` (log) against message size (log), one panel per transport
     and path (localhost, LAN); colour = run, line style = placement."""
-    rows = rows[rows[value].notna()]
-    keys = list(dict.fromkeys(zip(rows["subject"].astype(str), rows["path"].map(path_group))))
+    columns = ["file", "subject", "placement", "size_bytes", value]
+    rows = rows.loc[rows[value].notna(), columns].assign(group=rows["path"].map(path_group))
+    keys = list(dict.fromkeys(zip(rows["subject"].astype(str), rows["group"])))
+    rows = rows.sort_values("size_bytes", kind="stable")
     files = [f for f in labels if f in set(rows["file"])]
     palette = style.colors_for(labels[f] for f in files)
     fig, axes = _panels(len(keys), height=3.2)
     placements = in_order(rows["placement"])
-    for ax, (transport, group) in zip(axes, keys):
-        sub = rows[(rows["subject"] == transport) & (rows["path"].map(path_group) == group)]
+    panels = dict(iter(rows.groupby([rows["subject"].astype(str), "group"], sort=False)))
+    for ax, key in zip(axes, keys):
+        sub = panels[key]
+        lines = dict(iter(sub.groupby(["file", "placement"], sort=False)))
         for file in files:
             for placement in placements:
-                part = sub[(sub["file"] == file) & (sub["placement"] == placement)]
-                if part.empty:
+                part = lines.get((file, placement))
+                if part is None:
                     continue
-                part = part.sort_values("size_bytes")
                 ax.plot(
                     part["size_bytes"],
                     part[value] * scale,
@@ -101,6 +104,7 @@ def transport_runs_figure(
         _size_axis(ax, sub["size_bytes"])
         _log_axis(ax, "y", formatter)
         ax.set_ylabel(ylabel, fontsize=9)
+        transport, group = key
         ax.set_title(transport if group == "localhost" else f"{transport}, {group}", fontsize=10)
     for placement in placements:
         axes[0].plot([], [], _PLACEMENT_STYLES.get(placement, "-."), color="0.3", label=placement)

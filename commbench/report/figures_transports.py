@@ -70,11 +70,18 @@ def _figure(panels: int, *, width: float, height: float) -> tuple[Figure, list[A
     return fig, axes
 
 
+SIZE_LABELS_MAX = 6
+"""At most this many labelled sizes on a size axis: 8 pt labels of every size collide."""
+
+
 def _size_axis(ax: Axes, sizes: Sequence[float]) -> None:
-    """Log x axis with a tick at every measured message size, labelled in B/KiB/MiB."""
+    """Log x axis with ticks at measured message sizes (every k-th when there are many,
+    at most :data:`SIZE_LABELS_MAX`), labelled in B/KiB/MiB."""
     ax.set_xscale("log")
-    ticks = sorted({float(s) for s in sizes})
-    ax.set_xticks(ticks, labels=[format_bytes(s) for s in ticks], fontsize=8)
+    measured = sorted({float(s) for s in sizes})
+    ticks = measured[:: math.ceil(len(measured) / SIZE_LABELS_MAX)] if measured else []
+    labels = [format_bytes(s).replace(".0 ", " ") for s in ticks]  # 4 KiB, not 4.0 KiB
+    ax.set_xticks(ticks, labels=labels, fontsize=8)
     ax.minorticks_off()
     ax.set_xlabel("message size (log)")
 
