@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullLocator
 from numpy.typing import ArrayLike
 
 from commbench.marshalling import OPS
@@ -193,15 +193,49 @@ def _codec_axis(ax: Axes, codecs: Sequence[str]) -> None:
     ax.grid(axis="y", visible=False)
 
 
+class LogTicks(Locator):
+    """Log-axis ticks at 1-2-5 x 10^k (1 x 10^k over wide ranges); on a range too short
+    to hold two of those, a few round linear steps instead. (matplotlib's LogLocator then
+    falls back to a tick at every unit, whose labels collide on a narrow panel.)"""
+
+    def __init__(self) -> None:
+        self._linear = MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10])
+
+    def __call__(self) -> Sequence[float]:
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
+        lo, hi = sorted((vmin, vmax))
+        if not (lo > 0 and math.isfinite(hi)):
+            return []
+        subs = (1.0, 2.0, 5.0) if math.log10(hi / lo) <= 2 else (1.0,)
+        ticks = log_ticks(lo, hi, subs)
+        if len(ticks) >= 2:
+            return ticks
+        return [t for t in self._linear.tick_values(lo, hi) if t > 0]
+
+
+def log_ticks(lo: float, hi: float, subs: Sequence[float]) -> list[float]:
+    """Every ``m * 10**k`` (m in *subs*) within [lo, hi]; at most 7, thinned by decades."""
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    stride = max(1, math.ceil((last - first + 1) / 7))
+    ticks = [
+        m * 10.0**k
+        for k in range(first, last + 1)
+        if (k - first) % stride == 0
+        for m in subs
+        if lo * (1 - 1e-9) <= m * 10.0**k <= hi * (1 + 1e-9)
+    ]
+    return ticks
+
+
 def _log_axis(ax: Axes, which: str, formatter: Callable[[float], str]) -> None:
-    """Log scale on *which* ("x" or "y") with unit labels; 1-2-5 ticks on short ranges."""
+    """Log scale on *which* ("x" or "y") with unit labels; ticks of :class:`LogTicks`."""
     axis = ax.xaxis if which == "x" else ax.yaxis
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     ax.autoscale_view()
-    lo, hi = sorted(ax.get_xlim() if which == "x" else ax.get_ylim())
-    decades = math.log10(hi / lo) if lo > 0 else math.inf
-    subs = (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
-    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=7))
+    axis.set_major_locator(LogTicks())
     axis.set_major_formatter(FuncFormatter(lambda v, _: formatter(v)))
     axis.set_minor_locator(NullLocator())  # no minor ticks: they cost most of the drawing
     axis.set_tick_params(labelsize=8)

@@ -8,6 +8,7 @@ Colour is the run; within a transport's panel the line style is the placement.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -48,10 +49,11 @@ def marshalling_runs_figure(rows: pd.DataFrame, labels: Mapping[str, str]) -> by
         for k, file in enumerate(files):
             part = sub[sub["file"] == file]
             offset = (k / max(len(files) - 1, 1) - 0.5) * spread
-            ax.scatter(
+            ax.plot(  # markers only: a Line2D draws them far faster than a scatter
                 part["seconds"],
                 part["subject"].map(y) + offset,
-                s=22,
+                "o",
+                ms=math.sqrt(22),  # the area of scatter's s=22
                 color=palette[labels[file]],
                 label=labels[file],
                 zorder=3,
