@@ -127,10 +127,25 @@ def _median_resamples(x: np.ndarray, seed: int, child: int, n_resamples: int) ->
     """What ``_resampled_stat(x, rng, n_resamples, np.median, ...)`` returns for the rng of
     child stream *child* of ``SeedSequence(seed)``, from the cached draws of that stream."""
     drop, index = _median_draws(x.size, seed, child, n_resamples)
-    xs = np.sort(x, kind="stable")
+    xs = _ascending(x)
     if drop is not None:  # the same value the unsorted deletion removes: one copy of x[drop]
-        xs = np.delete(xs, np.searchsorted(xs, x[drop], side="left"))
+        # order statistic i of xs without its element at `gone` is xs[i + (i >= gone)]
+        gone = np.searchsorted(xs, x[drop], side="left")
+        index = index + (index >= gone)
     return xs[index]
+
+
+def _ascending(x: np.ndarray) -> np.ndarray:
+    """``x`` sorted: ``x`` itself when it already is (as the tidy table's samples are)."""
+    return x if bool(np.all(x[1:] >= x[:-1])) else np.sort(x, kind="stable")
+
+
+def _median(x: np.ndarray) -> float:
+    """``np.median(x)`` of finite ``x``, read off directly when ``x`` is already sorted."""
+    if not bool(np.all(x[1:] >= x[:-1])):
+        return float(np.median(x))
+    mid = x.size // 2
+    return float(x[mid]) if x.size % 2 else float((x[mid - 1] + x[mid]) / 2)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -191,10 +206,11 @@ def bootstrap_ratio_ci(
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    stat_a = float(stat(xa))
+    location = _median if stat is np.median else stat
+    stat_a = float(location(xa))
     if stat_a == 0.0:
         raise ValueError("stat(a) is 0: the ratio is undefined")
-    ratio = float(stat(xb)) / stat_a
+    ratio = float(location(xb)) / stat_a
 
     if stat is np.median and xa.size > 2 and xb.size > 2:
         # the draws depend on (n, seed) only: cached, so comparing N runs with one baseline
@@ -209,8 +225,25 @@ def bootstrap_ratio_ci(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = sb / sa
     tail = 100.0 * (1.0 - confidence) / 2.0
-    low, high = np.percentile(ratios, [tail, 100.0 - tail])
-    return ratio, float(low), float(high)
+    low, high = _percentile_pair(ratios, tail)
+    return ratio, low, high
+
+
+def _percentile_pair(values: np.ndarray, tail: float) -> tuple[float, float]:
+    """``np.percentile(values, [tail, 100 - tail])`` (linear method, 0 < tail < 50), from
+    one partition: the same arithmetic as numpy's, without its overhead per call."""
+    n = values.size
+    if n < 2 or np.isnan(values).any():
+        low, high = np.percentile(values, [tail, 100.0 - tail])
+        return float(low), float(high)
+    positions = [(n - 1) * (q / 100.0) for q in (tail, 100.0 - tail)]
+    below = [math.floor(v) for v in positions]
+    ordered = np.partition(values, sorted({*below, *(i + 1 for i in below)}))
+    out = []
+    for v, i in zip(positions, below, strict=True):
+        a, b, t = float(ordered[i]), float(ordered[i + 1]), v - i
+        out.append(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)  # numpy's _lerp
+    return out[0], out[1]
 
 
 def mann_whitney_u(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:

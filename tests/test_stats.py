@@ -400,3 +400,29 @@ def test_cached_median_draws_give_the_same_interval_as_resampling_afresh(n: int)
         sa = _resampled_stat(a, ra, 2000, np.median, _MAX_CHUNK_ELEMENTS)
         sb = _resampled_stat(b, rb, 2000, np.median, _MAX_CHUNK_ELEMENTS)
         assert (low, high) == tuple(float(v) for v in np.percentile(sb / sa, [2.5, 97.5]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=60
+    ),
+    confidence=st.sampled_from([0.5, 0.9, 0.95, 0.99, 0.123]),
+)
+def test_percentile_pair_is_numpys_percentile(values, confidence):
+    from commbench.stats import _percentile_pair
+
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    arr = np.asarray(values, dtype=np.float64)
+    expected = np.percentile(arr, [tail, 100.0 - tail])
+    assert _percentile_pair(arr.copy(), tail) == (float(expected[0]), float(expected[1]))
+
+
+def test_percentile_pair_keeps_numpys_answer_with_nan_and_inf():
+    from commbench.stats import _percentile_pair
+
+    for values in ([1.0, np.nan, 3.0], [1.0, np.inf, 2.0, 5.0], [np.inf, np.inf, 1.0]):
+        arr = np.asarray(values)
+        with np.errstate(invalid="ignore"):  # inf - inf in numpy's interpolation
+            expected = [float(v) for v in np.percentile(arr, [2.5, 97.5])]
+        assert np.array_equal(_percentile_pair(arr.copy(), 2.5), expected, equal_nan=True)
