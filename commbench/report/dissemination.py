@@ -95,7 +95,7 @@ def flood_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     resized = rows[rows["metric.n"] != rows["n"]]
     resized_note = "".join(
         f" {r['topology']} has {int(r['metric.n'])} nodes for the {int(r['n'])} requested."
-        for _, r in resized.iterrows()
+        for r in resized.to_dict("records")
     )
     caption = (
         "Messages sent by one flood from node 0 against the number of nodes n, one panel per "
@@ -201,7 +201,7 @@ def faults_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     html = figure_html(png, alt="coverage under failures", caption=caption)
     html += paragraph(fault_sentence(points))
     body, previous = [], None
-    for _, p in points.iterrows():
+    for p in points.to_dict("records"):
         edge = "first" if p["protocol"] != previous else ""
         previous = p["protocol"]
         ci = f"95% CI {_pct(p['coverage_low'])}–{_pct(p['coverage_high'])}"
@@ -253,10 +253,10 @@ def death_certificates_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]
     if not _needs(rows, "r", "tau", "metric.resurrected"):
         return []
     body, previous = [], None
-    for _, row in rows.sort_values(["r", "tau"], kind="stable").iterrows():
+    for row in rows.sort_values(["r", "tau"], kind="stable").to_dict("records"):
         edge = "first" if row["r"] != previous else ""
         previous = row["r"]
-        ci = figs.with_ci(row.to_frame().T, "resurrected").iloc[0]
+        ci = figs.ci_of(row, "resurrected")
         body.append(
             [
                 Cell(f"r = {_value(row['r'])}" if edge else "", css=f"rowhead {edge}".strip()),
@@ -299,7 +299,7 @@ def speedup_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
             Cell(f"{row['metric.speedup']:.0f}×", numeric=True),
             Cell(_num(row.get("metric.messages", np.nan)), numeric=True),
         ]
-        for _, row in rows.iterrows()
+        for row in rows.to_dict("records")
     ]
     header = [
         "topology",
@@ -332,7 +332,7 @@ def times_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
             Cell(format_seconds(row["median"]), numeric=True),
             Cell(str(int(row["rounds"])) if pd.notna(row.get("rounds")) else "-", numeric=True),
         ]
-        for _, row in rows.iterrows()
+        for row in rows.to_dict("records")
     ]
     caption = (
         "Wall time of one benchmark round (median; a round simulates the case's seeded runs "

@@ -148,7 +148,7 @@ def speed_size_figure(rows: pd.DataFrame) -> bytes:
         front = sub[pareto_front(sub["bytes"], sub["seconds"])]
         if len(front):
             ax.step(front["bytes"], front["seconds"], where="post", color="0.3", lw=1, zorder=1)
-            for _, p in front.iterrows():
+            for p in front.to_dict("records"):
                 ax.annotate(
                     p["subject"], (p["bytes"], p["seconds"]), fontsize=7, xytext=(4, 3),
                     textcoords="offset points",

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,17 @@ def with_ci(rows: pd.DataFrame, name: str) -> pd.DataFrame:
     for column, suffix in (("value", ""), ("low", ".ci_low"), ("high", ".ci_high")):
         key = f"metric.{name}{suffix}"
         out[column] = pd.to_numeric(rows[key], errors="coerce") if key in rows else np.nan
+    return out
+
+
+def ci_of(row: Mapping[str, Any], name: str) -> dict[str, float]:
+    """:func:`with_ci` of one row given as a dict (``DataFrame.to_dict("records")``)."""
+    out = {}
+    for column, suffix in (("value", ""), ("low", ".ci_low"), ("high", ".ci_high")):
+        try:
+            out[column] = float(row.get(f"metric.{name}{suffix}", np.nan))
+        except (TypeError, ValueError):
+            out[column] = np.nan
     return out
 
 
@@ -277,7 +289,7 @@ def fault_points(rows: pd.DataFrame) -> pd.DataFrame:
     broadcast, rounds to the last delivery. Protocols absent from :data:`FAULT_METRICS`
     are left out; ``plumtree.control`` is IHAVE + GRAFT + PRUNE."""
     out = []
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):
         names = FAULT_METRICS.get(str(row["subject"]))
         if names is None:
             continue
@@ -287,7 +299,7 @@ def fault_points(rows: pd.DataFrame) -> pd.DataFrame:
                 row.get(f"metric.plumtree.{k}", np.nan) for k in ("ihave", "graft", "prune")
             )
         coverage, payload, control, rounds = names
-        ci = with_ci(row.to_frame().T, coverage).iloc[0]
+        ci = ci_of(row, coverage)
         out.append(
             {
                 "protocol": row["subject"],
@@ -312,7 +324,7 @@ def fault_points(rows: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _rmr_name(row: pd.Series) -> str:
+def _rmr_name(row: Mapping[str, Any]) -> str:
     return "plumtree.rmr" if row["subject"] == "plumtree" else "rmr"
 
 

@@ -19,7 +19,7 @@ def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """A plain table of medians for a family that has no dedicated section yet."""
     labels = ["subject", *param_columns(rows)]
     body = []
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):
         median = format_seconds(row["median"])
         body.append(
             [

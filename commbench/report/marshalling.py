@@ -113,7 +113,7 @@ def summary_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     header = [Cell(c.header, title=c.tooltip, numeric=i > 1) for i, c in enumerate(SUMMARY_COLUMNS)]
     body = []
     previous = None
-    for _, row in summary.iterrows():
+    for row in summary.to_dict("records"):
         edge = "first" if row["payload"] != previous else ""  # a rule above each payload
         previous = row["payload"]
         cells = [Cell(str(row["payload"]) if edge else "", css=f"rowhead {edge}".strip())]

@@ -6,7 +6,7 @@ from ``metric.copy_floor_ns``), throughputs in MB/s with 1 MB = 10**6 bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index(drop=True)
 
 
-def row_noise(row: pd.Series) -> list[str]:
+def row_noise(row: Mapping[str, Any]) -> list[str]:
     """A tidy row's stability warnings: its ``noise`` column, or computed from its samples."""
     noise = row.get("noise")
     return list(noise) if isinstance(noise, list | tuple) else noise_flags(row.get("samples"))
@@ -126,10 +126,10 @@ class Column:
     tooltip: str
     flagged: bool = False  # stability warnings in "warn.<key>" go beside the number
 
-    def text(self, row: pd.Series) -> str:
+    def text(self, row: Mapping[str, Any]) -> str:
         return _FORMATS[self.kind](row[self.key])
 
-    def warnings(self, row: pd.Series) -> list[str]:
+    def warnings(self, row: Mapping[str, Any]) -> list[str]:
         return list(row[f"warn.{self.key}"]) if self.flagged else []
 
 
@@ -168,7 +168,7 @@ def summary_markdown(summary: pd.DataFrame) -> str:
         "|" + "|".join("---" if i < 2 else "---:" for i in range(len(SUMMARY_COLUMNS))) + "|",
     ]
     flagged = False
-    for _, row in summary.iterrows():
+    for row in summary.to_dict("records"):
         cells = []
         for column in SUMMARY_COLUMNS:
             text = column.text(row)

@@ -10,6 +10,7 @@ every table and listed under it; nothing that went missing is left out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,19 +138,19 @@ def _losses(rows: pd.DataFrame, lost: str, timed_out: str, what: str) -> str:
     items = [
         f"{r['subject']} {r['placement']} {format_bytes(r['size_bytes'])}: "
         f"{_count(r.get(lost))} lost" + (", timed out" if _count(r.get(timed_out)) else "")
-        for _, r in bad.iterrows()
+        for r in bad.to_dict("records")
     ]
     return paragraph(f"Losses and timeouts ({len(bad)} of {len(rows)} {what}): " + "; ".join(items))
 
 
-def _table_rows(rows: pd.DataFrame) -> Iterator[tuple[pd.Series, str, list[Cell]]]:
+def _table_rows(rows: pd.DataFrame) -> Iterator[tuple[dict[str, Any], str, list[Cell]]]:
     """Rows in run order (transports, then placements as measured, then size), each
     with its rule class and leading cells; the transport is named on its first row only."""
     rank = {c: {v: i for i, v in enumerate(pd.unique(rows[c]))} for c in ("subject", "placement")}
     keys = ["subject", "placement", "path", "size_bytes"]
     ordered = rows.sort_values(keys, key=lambda c: c.map(rank[c.name]) if c.name in rank else c)
     previous = None
-    for _, row in ordered.iterrows():
+    for row in ordered.to_dict("records"):
         edge = "first" if row["subject"] != previous else ""
         previous = row["subject"]
         lead = [
@@ -288,7 +289,7 @@ _REFERENCE_HEADER = ("check", "reference", "placement", "size", "statistic", "su
 def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Suite against reference: the values, their ratio, the target and PASS / MISS."""
     body = []
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):
         target = REFERENCE_TARGETS.get(str(row["subject"]))
         stat = next((k for k, (a, _) in _REFERENCE_STATS.items() if pd.notna(row.get(a))), None)
         suite, ref = (row.get(c, np.nan) * 1e-9 for c in _REFERENCE_STATS.get(stat, ("", "")))
