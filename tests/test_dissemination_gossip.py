@@ -266,6 +266,14 @@ def test_residue_equation_solutions():
     assert residue_equation(2) < residue_equation(1)
 
 
+@pytest.mark.parametrize("k", [0.01, 0.5, 3.3, 12.0, 40.0])
+def test_residue_equation_holds_to_rounding_even_for_tiny_residues(k):
+    # at k = 40, s ~ e^-41 ~ 1.6e-18: a root finder with an absolute tolerance would be off
+    s = residue_equation(k)
+    assert 0 < s < 1
+    assert s == pytest.approx(math.exp(-(k + 1) * (1 - s)), rel=1e-12)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 2, 3, 5])
 def test_feedback_coin_residue_follows_the_equation(k):

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.special import lambertw
 
 from commbench.dissemination.protocol import Option, Protocol
 
@@ -79,7 +79,11 @@ def residue_equation(k: float) -> float:
     """
     if k <= 0:
         raise ValueError("k must be positive")
-    return float(brentq(lambda s: s - math.exp(-(k + 1) * (1 - s)), 1e-300, 1 - 1e-12 / (k + 1)))
+    # With c = k + 1 and u = -c s: u e^u = -c e^-c, whose roots are u = -c (s = 1, on the
+    # branch W_-1) and u = W_0(-c e^-c): closed form, exact to rounding even where s is
+    # far below any root finder's absolute tolerance (s ~ e^-c for large k).
+    c = k + 1.0
+    return float(-lambertw(-c * math.exp(-c)).real / c)
 
 
 def _others(callers: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

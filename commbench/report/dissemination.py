@@ -27,6 +27,7 @@ from commbench.report.blocks import (
 )
 from commbench.report.figures import in_order
 from commbench.report.generic import readable_or_generic
+from commbench.report.records import records
 from commbench.units import format_seconds
 
 _TOPOLOGY_PARAMS = {"random_regular": "degree", "barabasi_albert": "m", "kary_tree": "k"}
@@ -95,7 +96,7 @@ def flood_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     resized = rows[rows["metric.n"] != rows["n"]]
     resized_note = "".join(
         f" {r['topology']} has {int(r['metric.n'])} nodes for the {int(r['n'])} requested."
-        for r in resized.to_dict("records")
+        for r in records(resized)
     )
     caption = (
         "Messages sent by one flood from node 0 against the number of nodes n, one panel per "
@@ -201,7 +202,7 @@ def faults_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     html = figure_html(png, alt="coverage under failures", caption=caption)
     html += paragraph(fault_sentence(points))
     body, previous = [], None
-    for p in points.to_dict("records"):
+    for p in records(points):
         edge = "first" if p["protocol"] != previous else ""
         previous = p["protocol"]
         ci = f"95% CI {_pct(p['coverage_low'])}–{_pct(p['coverage_high'])}"
@@ -253,7 +254,7 @@ def death_certificates_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]
     if not _needs(rows, "r", "tau", "metric.resurrected"):
         return []
     body, previous = [], None
-    for row in rows.sort_values(["r", "tau"], kind="stable").to_dict("records"):
+    for row in records(rows.sort_values(["r", "tau"], kind="stable")):
         edge = "first" if row["r"] != previous else ""
         previous = row["r"]
         ci = figs.ci_of(row, "resurrected")
@@ -299,7 +300,7 @@ def speedup_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
             Cell(f"{row['metric.speedup']:.0f}×", numeric=True),
             Cell(_num(row.get("metric.messages", np.nan)), numeric=True),
         ]
-        for row in rows.to_dict("records")
+        for row in records(rows)
     ]
     header = [
         "topology",
@@ -332,7 +333,7 @@ def times_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
             Cell(format_seconds(row["median"]), numeric=True),
             Cell(str(int(row["rounds"])) if pd.notna(row.get("rounds")) else "-", numeric=True),
         ]
-        for row in rows.to_dict("records")
+        for row in records(rows)
     ]
     caption = (
         "Wall time of one benchmark round (median; a round simulates the case's seeded runs "

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 from commbench.marshalling import OPS
 from commbench.report import style
 from commbench.report.layout import place_panels
+from commbench.report.records import records
 from commbench.units import format_seconds
 
 DPI = 100
@@ -148,7 +149,7 @@ def speed_size_figure(rows: pd.DataFrame) -> bytes:
         front = sub[pareto_front(sub["bytes"], sub["seconds"])]
         if len(front):
             ax.step(front["bytes"], front["seconds"], where="post", color="0.3", lw=1, zorder=1)
-            for p in front.to_dict("records"):
+            for p in records(front):
                 ax.annotate(
                     p["subject"], (p["bytes"], p["seconds"]), fontsize=7, xytext=(4, 3),
                     textcoords="offset points",

@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 from commbench.report import style
 from commbench.report.figures import _finish, in_order
 from commbench.report.layout import place_panels
+from commbench.report.records import records
 
 DEMERS_RESIDUE = {
     "feedback-counter": {1: 0.18, 2: 0.037, 3: 0.011, 4: 0.0036, 5: 0.0012},
@@ -60,7 +61,7 @@ def with_ci(rows: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def ci_of(row: Mapping[str, Any], name: str) -> dict[str, float]:
-    """:func:`with_ci` of one row given as a dict (``DataFrame.to_dict("records")``)."""
+    """:func:`with_ci` of one row given as a mapping (a :func:`records` row)."""
     out = {}
     for column, suffix in (("value", ""), ("low", ".ci_low"), ("high", ".ci_high")):
         try:
@@ -179,7 +180,7 @@ def residue_curve(ks: Sequence[float], points: int = 120) -> pd.DataFrame:
     Evaluated on *points* values spanning the positive *ks* and at every k in *ks*
     itself, so the drawn curve passes exactly through the values at the measured k.
     """
-    from commbench.dissemination.rumor import residue_equation  # ~0.8 s: only if drawn
+    from commbench.dissemination.rumor import residue_equation  # numpy, scipy.special
 
     measured = np.array([float(k) for k in ks if float(k) > 0])
     if not measured.size:
@@ -289,7 +290,7 @@ def fault_points(rows: pd.DataFrame) -> pd.DataFrame:
     broadcast, rounds to the last delivery. Protocols absent from :data:`FAULT_METRICS`
     are left out; ``plumtree.control`` is IHAVE + GRAFT + PRUNE."""
     out = []
-    for row in rows.to_dict("records"):
+    for row in records(rows):
         names = FAULT_METRICS.get(str(row["subject"]))
         if names is None:
             continue

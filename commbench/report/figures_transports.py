@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter
 
 from commbench.report import style
 from commbench.report.figures import _finish, _log_axis, in_order
+from commbench.report.records import records
 from commbench.units import format_bytes, format_seconds
 
 FLOOR = "shm-floor"
@@ -95,7 +96,7 @@ def reference_points(rows: pd.DataFrame) -> pd.DataFrame:
     """
     columns = ["path", "placement", "size_bytes", "one_way_s", "label"]
     out = []
-    for row in rows.to_dict("records"):
+    for row in records(rows):
         rtt, mean, p50 = (
             row.get("metric.reference_rtt_p50_ns"),
             row.get("metric.reference_one_way_mean_ns"),
@@ -145,7 +146,7 @@ def latency_size_figure(
             ax.plot(x, part["metric.one_way_p99_ns"] * 1e-9, "--", color=color, lw=0.8, alpha=0.6)
         if key[0] == "localhost" and len(floor):
             ax.plot(floor.index, floor.to_numpy() * 1e-9, label="shm floor (p50)", **_FLOOR_STYLE)
-        for ref in _in_panel(references, key).to_dict("records") if references is not None else []:
+        for ref in records(_in_panel(references, key)) if references is not None else []:
             ax.scatter(
                 ref["size_bytes"],
                 ref["one_way_s"],
@@ -224,7 +225,7 @@ def latency_cdf_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> byte
     fig, axes = _figure(len(groups), width=11.0 if len(groups) == 1 else 5.6, height=4.2)
     for ax, group in zip(axes, groups):
         sub = rows[rows["path"].map(path_group) == group]
-        for row in sub.to_dict("records"):
+        for row in records(sub):
             xs, ys = cdf_points(row["samples"])
             if not xs.size:
                 continue

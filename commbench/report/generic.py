@@ -9,6 +9,7 @@ import pandas as pd
 
 from commbench.compare import param_columns
 from commbench.report.blocks import Block, Cell, RunContext, table_html
+from commbench.report.records import records
 from commbench.report.tables import NOISE_LEGEND, row_noise
 from commbench.units import format_seconds
 
@@ -19,7 +20,7 @@ def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """A plain table of medians for a family that has no dedicated section yet."""
     labels = ["subject", *param_columns(rows)]
     body = []
-    for row in rows.to_dict("records"):
+    for row in records(rows):
         median = format_seconds(row["median"])
         body.append(
             [

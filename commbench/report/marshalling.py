@@ -22,6 +22,7 @@ from commbench.report.blocks import (
     run_labels,
     table_html,
 )
+from commbench.report.records import records
 from commbench.report.tables import (
     NOISE_LEGEND,
     SUMMARY_COLUMNS,
@@ -113,7 +114,7 @@ def summary_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     header = [Cell(c.header, title=c.tooltip, numeric=i > 1) for i, c in enumerate(SUMMARY_COLUMNS)]
     body = []
     previous = None
-    for row in summary.to_dict("records"):
+    for row in records(summary):
         edge = "first" if row["payload"] != previous else ""  # a rule above each payload
         previous = row["payload"]
         cells = [Cell(str(row["payload"]) if edge else "", css=f"rowhead {edge}".strip())]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from commbench.marshalling import OPS
+from commbench.report.records import records
 from commbench.results import noise_flags
 from commbench.summary import marshalling_summary
 from commbench.units import format_bytes, format_seconds
@@ -168,7 +169,7 @@ def summary_markdown(summary: pd.DataFrame) -> str:
         "|" + "|".join("---" if i < 2 else "---:" for i in range(len(SUMMARY_COLUMNS))) + "|",
     ]
     flagged = False
-    for row in summary.to_dict("records"):
+    for row in records(summary):
         cells = []
         for column in SUMMARY_COLUMNS:
             text = column.text(row)

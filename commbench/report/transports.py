@@ -29,6 +29,7 @@ from commbench.report.blocks import (
 )
 from commbench.report.figures_transports import FLOOR
 from commbench.report.generic import readable_or_generic
+from commbench.report.records import records
 from commbench.report.tables import row_noise
 from commbench.units import format_bytes, format_seconds
 
@@ -138,7 +139,7 @@ def _losses(rows: pd.DataFrame, lost: str, timed_out: str, what: str) -> str:
     items = [
         f"{r['subject']} {r['placement']} {format_bytes(r['size_bytes'])}: "
         f"{_count(r.get(lost))} lost" + (", timed out" if _count(r.get(timed_out)) else "")
-        for r in bad.to_dict("records")
+        for r in records(bad)
     ]
     return paragraph(f"Losses and timeouts ({len(bad)} of {len(rows)} {what}): " + "; ".join(items))
 
@@ -150,7 +151,7 @@ def _table_rows(rows: pd.DataFrame) -> Iterator[tuple[dict[str, Any], str, list[
     keys = ["subject", "placement", "path", "size_bytes"]
     ordered = rows.sort_values(keys, key=lambda c: c.map(rank[c.name]) if c.name in rank else c)
     previous = None
-    for row in ordered.to_dict("records"):
+    for row in records(ordered):
         edge = "first" if row["subject"] != previous else ""
         previous = row["subject"]
         lead = [
@@ -289,7 +290,7 @@ _REFERENCE_HEADER = ("check", "reference", "placement", "size", "statistic", "su
 def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Suite against reference: the values, their ratio, the target and PASS / MISS."""
     body = []
-    for row in rows.to_dict("records"):
+    for row in records(rows):
         target = REFERENCE_TARGETS.get(str(row["subject"]))
         stat = next((k for k, (a, _) in _REFERENCE_STATS.items() if pd.notna(row.get(a))), None)
         suite, ref = (row.get(c, np.nan) * 1e-9 for c in _REFERENCE_STATS.get(stat, ("", "")))
