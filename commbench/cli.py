@@ -118,12 +118,17 @@ def _render_report(results: Results, output: Path | None) -> Path:
     return render_html(results, output, compare=True, parallel=True)
 
 
+def _import_report() -> None:
+    import commbench.report  # noqa: F401
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Render result files (default: the newest run) as HTML, Markdown or CSV."""
     from commbench.results import load_results, newest_result
 
     paths = [Path(p) for p in args.results] or [newest_result(Path(args.results_dir))]
-    results = load_results(paths, parallel=True)
+    # the report's modules (matplotlib: about half a second) load while the files do
+    results = load_results(paths, parallel=True, meanwhile=_import_report)
     rejected = len(results.rejected)
     if args.format == "html":
         print(f"report: {_render_report(results, Path(args.output) if args.output else None)}")

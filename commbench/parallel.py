@@ -38,21 +38,33 @@ def _run(index: int) -> Any:
     return _TASKS[index]()
 
 
-def run_all(tasks: Sequence[Callable[[], T]], *, workers: int | None = None) -> list[T]:
+def run_all(
+    tasks: Sequence[Callable[[], T]],
+    *,
+    workers: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[T]:
     """``[task() for task in tasks]``, spread over up to *workers* forked processes.
 
     *workers* defaults to the usable CPUs. Tasks must not rely on side effects in this
     process (a forked worker's changes stay in the worker) and must return picklable
-    values.
+    values. *meanwhile* runs in this process once the workers are forked (first, when the
+    tasks run here): work this process needs next, done while it would only wait, such as
+    importing the modules of the next step.
     """
     global _TASKS
     count = min(workers or usable_cpus(), len(tasks))
     if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         return [task() for task in tasks]
     _TASKS = tasks
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            return list(pool.map(_run, range(len(tasks))))
+            results = pool.map(_run, range(len(tasks)))  # forks every worker first
+            if meanwhile is not None:
+                meanwhile()
+            return list(results)
     finally:
         _TASKS = ()

@@ -10,6 +10,7 @@ Reports and comparisons read files only, never run a benchmark.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,16 +110,23 @@ def _schema_of_benchmarks(path: Path, benchmarks: list[Any]) -> Any:
     raise UserError(f"{path}: a pytest-benchmark result, but not written by commbench (no schema)")
 
 
-def load_results(paths: list[Path | str], *, parallel: bool = False) -> Results:
+def load_results(
+    paths: list[Path | str],
+    *,
+    parallel: bool = False,
+    meanwhile: Callable[[], object] | None = None,
+) -> Results:
     """Load every file that validates; the others are listed in ``rejected``.
 
     Each file is parsed and tidied on its own and the table is built from the parts;
     ``parallel``: in worker processes (:mod:`commbench.parallel`). The runs keep no raw
     samples in ``benchmarks`` (the table holds them), which halves a big file's memory.
+    ``meanwhile``: what this process does while the workers load (see
+    :func:`commbench.parallel.run_all`).
     """
     results = Results()
     tasks = [functools.partial(_load_and_tidy, path) for path in paths]
-    parts = run_all(tasks, workers=None if parallel else 1)
+    parts = run_all(tasks, workers=None if parallel else 1, meanwhile=meanwhile)
     frames = []
     for path, (run, frame, reason) in zip(paths, parts):
         if run is None:

@@ -86,3 +86,14 @@ def test_the_comparison_computed_with_the_page_is_the_same(tmp_path: Path) -> No
     computed = render_html(files, tmp_path / "b.html", compare=True, parallel=True).read_text()
     strip = functools.partial(__import__("re").sub, r"Rendered [^<]* from", "Rendered from")
     assert strip(given) == strip(computed) and "<h2>Comparison</h2>" in computed
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_meanwhile_runs_here_once_while_the_workers_work(workers: int) -> None:
+    calls: list[int] = []
+    tasks = [functools.partial(_pid_and_square, x) for x in range(4)]
+    got = run_all(tasks, workers=workers, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]  # in this process (a worker's append would be lost)
+    assert [square for _, square in got] == [0, 1, 4, 9]
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        assert os.getpid() not in {pid for pid, _ in got}
