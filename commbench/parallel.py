@@ -14,6 +14,7 @@ parent dies sees its pipe close and exits, so none is left behind.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -59,6 +60,9 @@ def run_all(
             meanwhile()
         return [task() for task in tasks]
     _TASKS = tasks
+    # Objects made so far move to a generation the collector never visits: a worker's
+    # collections then neither scan them nor copy the pages their headers sit on.
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
@@ -68,3 +72,4 @@ def run_all(
             return list(results)
     finally:
         _TASKS = ()
+        gc.unfreeze()

@@ -78,6 +78,8 @@ def transport_runs_figure(
     and path (localhost, LAN); colour = run, line style = placement."""
     columns = ["file", "subject", "placement", "size_bytes", value]
     rows = rows.loc[rows[value].notna(), columns].assign(group=rows["path"].map(path_group))
+    # object, not pandas' str dtype: slicing a str column costs a copy check per group
+    rows = rows.astype({c: object for c in ("file", "subject", "placement", "group")})
     keys = list(dict.fromkeys(zip(rows["subject"].astype(str), rows["group"])))
     rows = rows.sort_values("size_bytes", kind="stable")
     files = [f for f in labels if f in set(rows["file"])]
