@@ -39,3 +39,23 @@ def test_a_size_axis_labels_at_most_six_measured_sizes():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert len(labels) <= SIZE_LABELS_MAX
     assert labels == ["1 B", "16 B", "256 B", "4 KiB", "64 KiB", "1 MiB"]
+
+
+@pytest.mark.parametrize("values", [[3e-6], [3e-6, 3e-6], [1e-9, 2e-9, 1.0]])
+def test_a_log_axis_with_one_value_or_many_decades_draws_labelled_ticks(values):
+    from commbench.report.figures import _log_axis
+    from commbench.units import format_seconds
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot(range(len(values)), values, "o")
+    _log_axis(ax, "y", format_seconds)
+    fig.canvas.draw()
+    lo, hi = ax.get_ylim()
+    shown = [t for t in ax.get_yticks() if lo <= t <= hi]
+    assert 0 < lo <= min(values) and max(values) <= hi
+    assert 1 <= len(shown) <= 7
+    assert all(
+        label.get_text() for label in ax.get_yticklabels() if lo <= label.get_position()[1] <= hi
+    )

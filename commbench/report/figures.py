@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from numpy.typing import ArrayLike
 
 from commbench.marshalling import OPS
@@ -194,17 +194,15 @@ def _codec_axis(ax: Axes, codecs: Sequence[str]) -> None:
     ax.grid(axis="y", visible=False)
 
 
-class LogTicks(Locator):
+class LogTicks(LogLocator):
     """Log-axis ticks at 1-2-5 x 10^k (1 x 10^k over wide ranges); on a range too short
     to hold two of those, a few round linear steps instead. (matplotlib's LogLocator then
-    falls back to a tick at every unit, whose labels collide on a narrow panel.)"""
+    falls back to a tick at every unit, whose labels collide on a narrow panel.) Limits
+    are made non-singular as LogLocator makes them."""
 
     def __init__(self) -> None:
+        super().__init__(base=10)
         self._linear = MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10])
-
-    def __call__(self) -> Sequence[float]:
-        vmin, vmax = self.axis.get_view_interval()
-        return self.tick_values(vmin, vmax)
 
     def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
         lo, hi = sorted((vmin, vmax))
