@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= quick
 SUITE ?= all
 
-.PHONY: bench test lint clean
+.PHONY: bench bench-report test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ $(DEBIAN_TOOLS) &:
 
 bench: $(STAMP)
 	$(BIN)/commbench run --suite $(SUITE) --profile $(PROFILE)
+
+# How long the report takes on RESULT and on 10 copies of it (bench/report_timing.py)
+bench-report: $(STAMP)
+	@test -n "$(RESULT)" || { echo "usage: make bench-report RESULT=path/to/result.json" >&2; exit 2; }
+	$(BIN)/python bench/report_timing.py $(RESULT)
 
 test: $(STAMP) $(DEBIAN_TOOLS)
 	$(BIN)/python -m pytest tests
