@@ -10,7 +10,6 @@ coverage and residue are fractions of the nodes. Drawn on a bare Agg
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from commbench.report import style
-from commbench.report.figures import _finish, in_order
+from commbench.report.figures import _finish, in_order, png_bytes
 from commbench.report.layout import place_panels
 from commbench.report.records import records
 
@@ -280,9 +279,7 @@ def tree_figure(rows: pd.DataFrame) -> bytes:
 def _save(fig: Figure) -> bytes:
     """PNG bytes of a figure whose legends are already placed (one per panel)."""
     place_panels(fig, fig.axes)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def fault_points(rows: pd.DataFrame) -> pd.DataFrame:
