@@ -117,7 +117,7 @@ def _bootstrap_medians(x: np.ndarray, rng: np.random.Generator, n_resamples: int
     Binomial(n, j/n) >= m. Inverting that CDF gives the same distribution as
     resampling and taking medians, in O(n + R log n) instead of O(R n).
     """
-    xs = np.sort(x, kind="stable")  # linear when x is already sorted
+    xs = _ascending(x)
     n = xs.size
     index = np.searchsorted(_median_law(n), rng.random(n_resamples), side="left")
     return xs[np.minimum(index, n - 1)]
@@ -135,14 +135,19 @@ def _median_resamples(x: np.ndarray, seed: int, child: int, n_resamples: int) ->
     return xs[index]
 
 
+def _is_sorted(x: np.ndarray) -> bool:
+    """Whether ``x`` is ascending (the tidy table's samples are): one linear pass."""
+    return bool(np.all(x[1:] >= x[:-1]))
+
+
 def _ascending(x: np.ndarray) -> np.ndarray:
-    """``x`` sorted: ``x`` itself when it already is (as the tidy table's samples are)."""
-    return x if bool(np.all(x[1:] >= x[:-1])) else np.sort(x, kind="stable")
+    """``x`` sorted: ``x`` itself when it already is."""
+    return x if _is_sorted(x) else np.sort(x, kind="stable")
 
 
 def _median(x: np.ndarray) -> float:
     """``np.median(x)`` of finite ``x``, read off directly when ``x`` is already sorted."""
-    if not bool(np.all(x[1:] >= x[:-1])):
+    if not _is_sorted(x):
         return float(np.median(x))
     mid = x.size // 2
     return float(x[mid]) if x.size % 2 else float((x[mid - 1] + x[mid]) / 2)
@@ -375,7 +380,7 @@ def stability_warnings(samples: ArrayLike, *, rounds_min: int = 5) -> list[str]:
         pct = float(arr.std(ddof=1)) / mean * 100.0
         if pct >= 10.0:
             warnings.append(f"std dev is {pct:.0f}% of the mean")
-    median = float(np.median(arr))
+    median = _median(arr)
     if median > 0.0:
         low = (median - float(arr.min())) / median * 100.0
         if low >= 50.0:

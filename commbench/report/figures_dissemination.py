@@ -50,10 +50,14 @@ _PROTOCOL_COLORS = dict(zip(FAULT_METRICS, style.palette("deep", 4)))
 _TREE_STATS = {"stress": ("stress_max", "stress_mean"), "rdp": ("rdp_p50", "rdp_p90", "rdp_max")}
 
 
+_CI_PARTS = (("value", ""), ("low", ".ci_low"), ("high", ".ci_high"))
+"""Column of :func:`with_ci` / :func:`ci_of` and the suffix of the metric it reads."""
+
+
 def with_ci(rows: pd.DataFrame, name: str) -> pd.DataFrame:
     """``value``, ``low``, ``high`` of metric *name* (NaN where the file lacks it)."""
     out = pd.DataFrame(index=rows.index)
-    for column, suffix in (("value", ""), ("low", ".ci_low"), ("high", ".ci_high")):
+    for column, suffix in _CI_PARTS:
         key = f"metric.{name}{suffix}"
         out[column] = pd.to_numeric(rows[key], errors="coerce") if key in rows else np.nan
     return out
@@ -62,7 +66,7 @@ def with_ci(rows: pd.DataFrame, name: str) -> pd.DataFrame:
 def ci_of(row: Mapping[str, Any], name: str) -> dict[str, float]:
     """:func:`with_ci` of one row given as a mapping (a :func:`records` row)."""
     out = {}
-    for column, suffix in (("value", ""), ("low", ".ci_low"), ("high", ".ci_high")):
+    for column, suffix in _CI_PARTS:
         try:
             out[column] = float(row.get(f"metric.{name}{suffix}", np.nan))
         except (TypeError, ValueError):

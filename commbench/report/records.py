@@ -23,10 +23,14 @@ class _Columns:
         self._frame = frame
         self._lists: dict[str, list[Any]] = {}
 
+    @property
+    def names(self) -> pd.Index:
+        return self._frame.columns
+
     def get(self, key: str) -> list[Any]:
         values = self._lists.get(key)
         if values is None:
-            if key not in self._frame.columns:
+            if key not in self.names:
                 raise KeyError(key)
             values = self._lists[key] = self._frame[key].tolist()
         return values
@@ -45,10 +49,10 @@ class Row(Mapping[str, Any]):
         return self._columns.get(key)[self._index]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._columns._frame.columns)
+        return iter(self._columns.names)
 
     def __len__(self) -> int:
-        return len(self._columns._frame.columns)
+        return len(self._columns.names)
 
 
 def records(frame: pd.DataFrame) -> Iterator[Row]:
