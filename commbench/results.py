@@ -28,6 +28,34 @@ SCHEMA_VERSION = 1
 
 DEFAULT_STORAGE = Path(".benchmarks")
 
+
+
+def label(
+    benchmark: Any,
+    *,
+    family: str,
+    subject: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any] | None = None,
+) -> None:
+    """Label one benchmark for the result file: the one writer every bench module calls.
+
+    *family* is a row family of :mod:`commbench.families`, *subject* the thing compared
+    (codec, transport, framework, broker, store), *params* the scenario in full (every
+    condition that tells this benchmark from its neighbours) and *metrics* the measured
+    non-time quantities (units in their names: ``encoded_bytes``, ``p99_ns``).
+    """
+    if not family or not subject:
+        raise ValueError("a benchmark needs a family and a subject")
+    benchmark.extra_info.update(
+        family=family,
+        subject=subject,
+        params=dict(params),
+        metrics=dict(metrics or {}),
+        schema=SCHEMA_VERSION,
+    )
+
+
 STAT_COLUMNS = ("min", "max", "mean", "stddev", "median", "iqr", "rounds", "iterations")
 
 
