@@ -7,13 +7,12 @@ file holds the whole one-way distribution in seconds.
 
 from __future__ import annotations
 
+from commbench.profiles import PROFILES
 from commbench.results import SCHEMA_VERSION
 from commbench.stats import percentiles
 from commbench.transports import Unsupported
 from commbench.transports.cases import Case
 from commbench.transports.latency import record_samples, round_trips_for
-
-MAX_SECONDS = {"quick": 5.0, "full": 30.0}
 
 
 def test_latency(benchmark, request, link_pool, unsupported, latency_case: Case) -> None:
@@ -26,7 +25,9 @@ def test_latency(benchmark, request, link_pool, unsupported, latency_case: Case)
     try:
         link = link_pool.get(case)
         samples = link.measure(
-            case.size_bytes, round_trips_for(case.size_bytes, profile), MAX_SECONDS[profile]
+            case.size_bytes,
+            round_trips_for(case.size_bytes, profile),
+            PROFILES[profile].latency_max_seconds,
         )
     except Unsupported as exc:
         unsupported("latency", case.transport.name, case.params(), str(exc))

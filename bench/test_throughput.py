@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from commbench.profiles import PROFILES
 from commbench.results import SCHEMA_VERSION
 from commbench.transports import Unsupported
-from commbench.transports.cases import THROUGHPUT_RUNS, Case, stream_count
+from commbench.transports.cases import Case, stream_count
 from commbench.transports.latency import record_samples
-
-MAX_SECONDS = {"quick": 10.0, "full": 60.0}
 
 
 def test_throughput(benchmark, request, link_pool, unsupported, throughput_case: Case) -> None:
     case = throughput_case
     profile = request.config.getoption("--profile")
+    knobs = PROFILES[profile]
     count = stream_count(case.size_bytes, profile)
     runs = []
     try:
         link = link_pool.get(case)
-        for _ in range(THROUGHPUT_RUNS[profile]):
-            runs.append(link.stream(case.size_bytes, count, MAX_SECONDS[profile]))
+        for _ in range(knobs.throughput_runs):
+            runs.append(link.stream(case.size_bytes, count, knobs.throughput_max_seconds))
     except Unsupported as exc:
         unsupported("throughput", case.transport.name, case.params(), str(exc))
     elapsed_s = np.array([r.elapsed_ns for r in runs]) / 1e9

@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "--benchmark-save-data",
         "--benchmark-quiet",
         f"--benchmark-storage=file://{storage}",
-        *PROFILES[args.profile],
+        *PROFILES[args.profile].benchmark_flags,
         *[f"--payload={p}" for p in good],
         *([f"--peer={args.peer}"] if args.peer else []),
         *([f"--mpi-hosts={args.mpi_hosts}"] if args.mpi_hosts else []),

@@ -28,19 +28,14 @@ class Payload:
     params: dict = field(default_factory=dict)
 
 
-_SWEEP_SIZES = {
-    "quick": [100, 10_000, 1_000_000],
-    "full": [100, 1_000, 10_000, 100_000, 1_000_000],
-}
-
-
 def sweep_sizes(profile: str) -> list[int]:
     """Target sizes (compact JSON bytes) of the size sweep for *profile*."""
-    try:
-        return list(_SWEEP_SIZES[profile])
-    except KeyError:
-        choices = ", ".join(_SWEEP_SIZES)
-        raise ValueError(f"unknown profile {profile!r} (choose from {choices})") from None
+    from commbench.profiles import PROFILES
+
+    if profile not in PROFILES:
+        choices = ", ".join(PROFILES)
+        raise ValueError(f"unknown profile {profile!r} (choose from {choices})")
+    return list(PROFILES[profile].sweep_sizes_bytes)
 
 
 def builtin_payloads(profile: str = "quick", seed: int = 0) -> list[Payload]:

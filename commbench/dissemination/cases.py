@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from commbench.profiles import PROFILES
+
 FLOOD_TOPOLOGIES: dict[str, dict[str, Any]] = {
     "random_regular": {"degree": 6},
     "erdos_renyi": {"p": None},  # p set from n for a mean degree of 6
@@ -17,8 +19,6 @@ FLOOD_TOPOLOGIES: dict[str, dict[str, Any]] = {
     "grid": {},
     "ring": {},
 }
-SIZES = {"quick": (1000, 10_000), "full": (1000, 10_000, 100_000)}
-RUNS = {"quick": 5, "full": 30}
 FAILURE_RATES = (0.0, 0.1, 0.3, 0.5)
 
 
@@ -39,9 +39,10 @@ class SimCase:
 
 def sim_cases(profile: str) -> list[SimCase]:
     """Every dissemination benchmark of *profile*."""
-    runs = RUNS[profile]
+    knobs = PROFILES[profile]
+    runs = knobs.dissemination_runs
     out: list[SimCase] = []
-    for n in SIZES[profile]:
+    for n in knobs.dissemination_sizes:
         for topology, params in FLOOD_TOPOLOGIES.items():
             if topology == "ring" and n > 10_000:
                 continue  # n rounds of one message each: nothing to learn past that

@@ -9,17 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from commbench.profiles import PROFILES
 from commbench.transports import TRANSPORTS, Transport
-from commbench.transports.latency import PROFILE_SIZES_BYTES
 from commbench.transports.placement import Placement, available_cpus, placements
-
-THROUGHPUT_SIZES_BYTES = {
-    "quick": (64, 4096, 65536, 2**20),
-    "full": (16, 256, 4096, 65536, 2**20),
-}
-THROUGHPUT_BYTES_PER_RUN = {"quick": 32 * 2**20, "full": 128 * 2**20}
-THROUGHPUT_MAX_MESSAGES = {"quick": 20_000, "full": 100_000}
-THROUGHPUT_RUNS = {"quick": 3, "full": 5}
 
 
 @dataclass(frozen=True)
@@ -60,7 +52,8 @@ def cases(
     With *peer* (LAN mode) only transports that can reach another machine are kept,
     and MPI's network path when *mpi_hosts* (mpiexec's host list) is given.
     """
-    sizes = PROFILE_SIZES_BYTES[profile] if kind == "latency" else THROUGHPUT_SIZES_BYTES[profile]
+    knobs = PROFILES[profile]
+    sizes = knobs.latency_sizes_bytes if kind == "latency" else knobs.throughput_sizes_bytes
     result = []
     for transport in TRANSPORTS.values():
         if kind == "throughput" and not transport.streams:
@@ -82,6 +75,5 @@ def cases(
 
 def stream_count(size_bytes: int, profile: str) -> int:
     """Messages per throughput run: a fixed volume, bounded in count."""
-    return max(
-        10, min(THROUGHPUT_MAX_MESSAGES[profile], THROUGHPUT_BYTES_PER_RUN[profile] // size_bytes)
-    )
+    knobs = PROFILES[profile]
+    return max(10, min(knobs.throughput_max_messages, knobs.throughput_bytes_per_run // size_bytes))

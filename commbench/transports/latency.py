@@ -15,11 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIZES_BYTES = tuple(2**i for i in range(21))  # 1 B .. 1 MiB
-PROFILE_SIZES_BYTES = {
-    "quick": (1, 64, 4096, 65536, 2**20),
-    "full": SIZES_BYTES,
-}
+from commbench.profiles import PROFILES
+
 SUMMARY_SIZES_BYTES = (64, 4096, 65536)
 
 
@@ -38,7 +35,7 @@ class RttSamples:
 
 def round_trips_for(size_bytes: int, profile: str) -> int:
     """How many timed round trips: many for small messages, fewer for large ones."""
-    base = 2000 if profile == "quick" else 10000  # OSU osu_latency: 10000 small
+    base = PROFILES[profile].latency_round_trips  # OSU osu_latency: 10000 small
     if size_bytes >= 2**20:
         return max(50, base // 40)
     if size_bytes >= 2**16:

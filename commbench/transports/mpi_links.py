@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from commbench.profiles import PROFILES
 from commbench.transports import Link, StreamResult, Transport, Unsupported
-from commbench.transports.latency import PROFILE_SIZES_BYTES, RttSamples, round_trips_for
+from commbench.transports.latency import RttSamples, round_trips_for
 from commbench.transports.placement import Placement
 
 PATH_ENV = {"shm": {}, "net": {"MPIR_CVAR_NOLOCAL": "1", "UCX_TLS": "tcp"}}
@@ -204,7 +205,7 @@ class MpiLink:
         self.mode, self.path, self.placement = mode, path, placement
         self.hosts = HostList.from_options(options)
         self.profile = options.get("profile", "quick")
-        self.sizes = tuple(options.get("sizes") or PROFILE_SIZES_BYTES["quick"])
+        self.sizes = tuple(options.get("sizes") or PROFILES["quick"].latency_sizes_bytes)
         self.stream_runs = int(options.get("stream_runs", 3))
         self.env = mpi_env(path)
         self.started_pids: list[int] = []  # every mpiexec this link ran (tests check they end)

@@ -14,13 +14,14 @@ from contextlib import contextmanager, suppress
 from multiprocessing import shared_memory
 from typing import Any
 
+from commbench.profiles import LATENCY_SIZES_BYTES
 from commbench.transports import Link, StreamResult, Transport, Unsupported
 from commbench.transports import shm as s
-from commbench.transports.latency import SIZES_BYTES, RttSamples, measure_rtt
+from commbench.transports.latency import RttSamples, measure_rtt
 from commbench.transports.peerproc import PeerProcess
 from commbench.transports.placement import Placement, pinned
 
-DEFAULT_CAPACITY_BYTES = max(SIZES_BYTES)
+DEFAULT_CAPACITY_BYTES = max(LATENCY_SIZES_BYTES)
 DEFAULT_REPLY_TIMEOUT_S = 20.0  # generous: a loaded 2-core host can stall a process for seconds
 STOP_GRACE_S = 1.0  # for the peer to see the stop flag and close the segment itself
 
