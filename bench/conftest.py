@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import os
 import sys
@@ -14,7 +13,7 @@ from commbench.codecs import CODECS, Unsupported
 from commbench.corpus import Payload, builtin_payloads
 from commbench.errors import UserError
 from commbench.marshalling import Prepared, prepare
-from commbench.pytest_plugin import REJECTED, UNSUPPORTED
+from commbench.pytest_plugin import REJECTED, USER_ERRORS, record_unsupported
 from commbench.transports.cases import Case, cases
 from commbench.user_payloads import load_user_payload, resolve_payload_args
 
@@ -24,7 +23,7 @@ def marshalling_payloads(config: pytest.Config) -> list[Payload]:
     profile = config.getoption("--profile")
     payloads = builtin_payloads(profile)  # the shapes, then the size sweep
     # `commbench run` has already checked payloads/ and passes the good files on
-    include_dropped = not os.environ.get("COMMBENCH_SKIP_DROPPED_PAYLOADS")
+    include_dropped = not config.getoption("--payloads-resolved")
     for path in resolve_payload_args(
         config.getoption("--payload"), include_dropped=include_dropped
     ):
@@ -33,6 +32,7 @@ def marshalling_payloads(config: pytest.Config) -> list[Payload]:
         except UserError as exc:
             sys.stderr.write(f"commbench: error: {exc}\n")
             config.stash[REJECTED].append({"file": str(path), "reason": str(exc)})
+            config.stash[USER_ERRORS].append(str(exc))
     return payloads
 
 
@@ -88,11 +88,6 @@ def latency_case(request: pytest.FixtureRequest) -> Case:
 @pytest.fixture
 def throughput_case(request: pytest.FixtureRequest) -> Case:
     return request.config.stash[_CASES][request.param]
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if session.config.stash[REJECTED] and exitstatus == 0:
-        session.exitstatus = 2  # a payload file was refused: say so in the status
 
 
 _PREPARED: dict[tuple[str, str], Prepared | str] = {}
@@ -177,17 +172,3 @@ def link_pool(request: pytest.FixtureRequest):
     )
     yield pool
     pool.close()
-
-
-def record_unsupported(config: pytest.Config, family: str, subject: str, params: dict, reason: str):
-    """Keep the reason in the result file's unsupported list, then skip visibly (-rs)."""
-    record = {"family": family, "subject": subject, "params": params, "reason": reason}
-    if record not in config.stash[UNSUPPORTED]:
-        config.stash[UNSUPPORTED].append(record)
-    pytest.skip(f"{subject}: {reason}")
-
-
-@pytest.fixture
-def unsupported(request: pytest.FixtureRequest):
-    """``unsupported(family, subject, params, reason)``: record and skip."""
-    return functools.partial(record_unsupported, request.config)

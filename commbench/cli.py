@@ -6,11 +6,13 @@ Every error a user can cause ends in one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,27 +24,31 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-SUITES: dict[str, tuple[str, ...]] = {
-    "marshalling": ("bench/test_marshalling.py", "bench/test_harness_overhead.py"),
-    "latency": ("bench/test_latency.py", "bench/test_transport_references.py"),
-    "throughput": ("bench/test_throughput.py",),
-    "dissemination": ("bench/test_dissemination.py",),
-}
-"""Suite name -> benchmark module; a new family is one entry here."""
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
 
 
 def _suites(text: str) -> list[str]:
-    names = list(SUITES) if text == "all" else [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SUITES]
+    """``all`` or a comma-separated list of registered suites (:mod:`commbench.families`)."""
+    from commbench.families import FAMILIES
+
+    names = list(FAMILIES) if text == "all" else [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in names if s not in FAMILIES]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown suite {', '.join(unknown) or text!r}; choose from {', '.join(SUITES)} or all"
+            f"unknown suite {', '.join(unknown) or text!r}; "
+            f"choose from {', '.join(FAMILIES)} or all"
         )
     return names
 
 
+def _named_all(argv_suite: str | None) -> bool:
+    return argv_suite is None or argv_suite.strip() == "all"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the chosen suites with pytest-benchmark, then summarise and report."""
+    from commbench import cleanup, families
     from commbench.user_payloads import load_user_payload, resolve_payload_args
 
     if not (PROJECT_ROOT / "bench").is_dir():
@@ -53,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from commbench.transports.remote import peer_fingerprint
 
         peer_fingerprint(args.peer)  # unreachable: one line and exit status 2, before any work
-    rejected = 0
+    for line in cleanup.sweep():
+        print(f"commbench: removed what an earlier run left behind: {line}", file=sys.stderr)
+    user_errors: list[str] = []
     good: list[str] = []
     for path in resolve_payload_args(args.payload):
         try:
@@ -61,51 +69,105 @@ def cmd_run(args: argparse.Namespace) -> int:
             good.append(str(path))
         except UserError as exc:
             print(f"commbench: error: {exc}", file=sys.stderr)
-            rejected += 1
+            user_errors.append(str(exc))
     storage = Path(args.results_dir).resolve()
-    before = set(storage.glob("*/*.json"))
+    run_id = f"commbench-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+    suites = [families.FAMILIES[s] for s in args.suite]
     command = [
         sys.executable,
         "-m",
         "pytest",
-        *[module for s in args.suite for module in SUITES[s]],
+        *[module for family in suites for module in family.bench_paths()],
+        "-p",
+        "commbench.pytest_plugin",
         "-p",
         "no:cacheprovider",
+        f"--rootdir={PROJECT_ROOT}",
         "-q",
         "-rs",
         f"--profile={args.profile}",
-        "--benchmark-autosave",
+        f"--benchmark-save={run_id}",
         "--benchmark-save-data",
         "--benchmark-quiet",
         f"--benchmark-storage=file://{storage}",
         *PROFILES[args.profile].benchmark_flags,
+        "--payloads-resolved",
         *[f"--payload={p}" for p in good],
+        *[f"--user-error={e}" for e in user_errors],
+        *[f"--plugin={p}" for p in args.plugin],
+        *([] if args.all_suites else [f"--named-suites={','.join(args.suite)}"]),
         *([f"--peer={args.peer}"] if args.peer else []),
         *([f"--mpi-hosts={args.mpi_hosts}"] if args.mpi_hosts else []),
         *([f"--mpi-launcher-exec={args.mpi_launcher_exec}"] if args.mpi_launcher_exec else []),
         *([f"--mpi-iface={args.mpi_iface}"] if args.mpi_iface else []),
+        *(["--keep-raw-samples"] if getattr(args, "keep_raw_samples", False) else []),
         *args.pytest_args,
     ]
-    env = {**os.environ, "COMMBENCH_SKIP_DROPPED_PAYLOADS": "1"}
-    status = subprocess.call(command, cwd=PROJECT_ROOT, env=env)
-    written = sorted(set(storage.glob("*/*.json")) - before, key=lambda p: p.stat().st_mtime)
+    status, interrupted = _run_child(command)
+    written = sorted(storage.glob(f"*/*_{run_id}.json"))
     if not written:
-        raise UserError(f"the benchmark run wrote no result file (pytest exit status {status})")
+        if interrupted:
+            raise KeyboardInterrupt
+        print(
+            f"commbench: error: the benchmark run wrote no result file (pytest exit status "
+            f"{status}); see pytest's output above",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     result = written[-1]
     from commbench.results import load_results
     from commbench.summary import print_summaries
 
     results = load_results([result])  # once, for the summary and the report
-    print_summaries(results.table())
+    if results.runs:
+        print_summaries(results.table())
     print(f"\nresults: {result}")
-    if not args.no_report:
+    if not args.no_report and results.runs:
         print(f"report:  {_render_report(results, None)}")
-    if rejected:
-        print(
-            f"commbench: {rejected} payload file(s) refused; see the lines above", file=sys.stderr
-        )
-        return EXIT_USER_ERROR
-    return 0 if status in (0, 2) else status
+    block = results.runs[0].commbench if results.runs else {}
+    errors = list(block.get("user_errors") or [])
+    return exit_status(interrupted=interrupted, pytest_status=status, user_errors=len(errors))
+
+
+def exit_status(*, interrupted: bool, pytest_status: int, user_errors: int) -> int:
+    """``commbench run``'s status, in this precedence: 130 on Ctrl-C; 1 when a benchmark
+    failed or pytest could not run them (its "no tests collected" included); 2 for a user
+    error (a bad file, a port in use, a tool missing from a suite named on the command
+    line; the rest still measured); 0."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if pytest_status != 0:
+        return EXIT_FAILED
+    return EXIT_USER_ERROR if user_errors else 0
+
+
+def _run_child(command: list[str], grace_s: float = 30.0) -> tuple[int, bool]:
+    """Run pytest in a child that dies with this process; on Ctrl-C, give it *grace_s* to
+    stop its own peers and save what it measured, then end it. (status, interrupted)"""
+    import signal as signals
+
+    from commbench.transports.peerproc import die_with_parent
+
+    child = subprocess.Popen(command, cwd=PROJECT_ROOT, preexec_fn=die_with_parent)
+    interrupted = False
+    while True:
+        try:
+            status = child.wait(timeout=grace_s if interrupted else None)
+            return status, interrupted
+        except KeyboardInterrupt:
+            if interrupted:
+                continue
+            interrupted = True
+            # from a terminal the child got the same SIGINT; if it was this process alone
+            # that was interrupted, pass it on
+            with contextlib.suppress(subprocess.TimeoutExpired, KeyboardInterrupt):
+                child.wait(timeout=1.0)
+            if child.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signals.SIGINT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            return child.wait(), True
 
 
 def _render_report(results: Results, output: Path | None) -> Path:
@@ -150,7 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare result files: the first is the baseline, each other is set against it."""
     from commbench import compare, compare_print
-    from commbench.report.comparison import REFERENCES
+    from commbench.families import baselines
     from commbench.results import load_results
 
     results = load_results(args.results, parallel=True)
@@ -171,7 +233,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             compare.fingerprint_diff(fingerprints[files[0]], fingerprints[other]),
             labels=(labels[files[0]], labels[other]),
         )
-        compare_print.print_shape(table, files[0], other, REFERENCES)
+        compare_print.print_shape(table, files[0], other, baselines())
     return EXIT_USER_ERROR if results.rejected else 0
 
 
@@ -243,7 +305,21 @@ def cmd_machine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """List what each suite needs and whether it is here (version, or why it is missing),
+    and how long each suite takes with each profile on a 2-core machine."""
+    from commbench.doctor import doctor_report, print_doctor
+
+    report = doctor_report()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_doctor(report)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "doctor": cmd_doctor,
     "run": cmd_run,
     "machine": cmd_machine,
     "peer": cmd_peer,
@@ -292,6 +368,16 @@ def _boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not a boolean")
 
 
+def _add_plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py|MODULE",
+        help="a Python file or module that registers benchmark families (repeatable)",
+    )
+
+
 def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     """The whole command line. ``protocols=False`` leaves out the ``simulate`` protocols'
     sub-commands, whose options come from the dissemination registry (importing it costs
@@ -306,8 +392,9 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     run.add_argument(
         "--suite",
         type=_suites,
-        default=list(SUITES),
-        help=f"comma-separated: {', '.join(SUITES)}, or all (default: all)",
+        default=None,
+        help="comma-separated suites of the family registry (see `commbench doctor`), "
+        "or all (default: all)",
     )
     run.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     run.add_argument(
@@ -331,6 +418,12 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--mpi-launcher-exec", metavar="PROGRAM", help=argparse.SUPPRESS)
     run.add_argument("--mpi-iface", metavar="IFACE", help="the interface the MPI ranks use")
     run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    run.add_argument(
+        "--keep-raw-samples",
+        action="store_true",
+        help="store every latency sample as well as the compact histogram (bigger files)",
+    )
+    _add_plugin_option(run)
     run.add_argument(
         "--results-dir",
         default=str(PROJECT_ROOT / ".benchmarks"),
@@ -359,9 +452,19 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=("html", "md", "csv"), default="html")
     report.add_argument("--results-dir", default=str(PROJECT_ROOT / ".benchmarks"), metavar="DIR")
+    _add_plugin_option(report)
 
     comp = sub.add_parser("compare", help="compare result files with honest statistics")
     comp.add_argument("results", nargs="+", metavar="RESULTS.json")
+    _add_plugin_option(comp)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="what is available here, and how long each suite takes",
+        description=cmd_doctor.__doc__,
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_plugin_option(doctor)
 
     simulate = sub.add_parser(
         "simulate",
@@ -376,10 +479,34 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _plugin_args(argv: list[str]) -> list[str]:
+    """The ``--plugin`` values of *argv*: loaded before parsing, so --suite knows them."""
+    found = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--plugin" and i + 1 < len(argv):
+            found.append(argv[i + 1])
+        elif arg.startswith("--plugin="):
+            found.append(arg.split("=", 1)[1])
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        from commbench.families import load_plugins
+
+        load_plugins(_plugin_args(argv))
+    except UserError as exc:
+        print(f"commbench: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     parser = build_parser(protocols=not argv or argv[0] not in COMMANDS or argv[0] == "simulate")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        args.all_suites = args.suite is None
+        if args.suite is None:
+            args.suite = _suites("all")
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
@@ -387,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("commbench: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -259,27 +259,28 @@ def fingerprint_diff(
     return rows
 
 
-def normalised(table: pd.DataFrame, reference: Mapping[str, str]) -> pd.DataFrame:
-    """Each median divided by the median of its family's reference subject in the same file.
+def normalised(table: pd.DataFrame, baseline: Mapping[str, str]) -> pd.DataFrame:
+    """Each median divided by the median of its family's baseline subject in the same file.
 
-    ``reference`` maps a family to its reference subject, e.g. ``{"marshalling": "json"}``:
-    every codec's median over stdlib json's on the same payload and op. The reference is
+    ``baseline`` maps a family to its baseline subject, e.g. ``{"marshalling": "json"}``
+    (:func:`commbench.families.baselines`): every codec's median over stdlib json's on the
+    same payload and op. The baseline is
     matched on every param except :data:`SUBJECT_PARAMS`. Dimensionless, so machines of
     different speed compare on shape. Columns: file, machine, family, subject, name, the
-    params, median_s, reference_median_s, normalised (NaN when the file lacks the reference).
-    Families not in ``reference`` are left out.
+    params, median_s, baseline_median_s, normalised (NaN when the file lacks the baseline).
+    Families not in ``baseline`` are left out.
     """
     parts = []
-    for family, subject in reference.items():
+    for family, subject in baseline.items():
         rows = table[table["family"] == family]
         match = [c for c in param_columns(rows) if c not in SUBJECT_PARAMS]
         refs = rows.loc[rows["subject"] == subject, ["file", *match, "median"]]
-        refs = refs.rename(columns={"median": "reference_median_s"})
+        refs = refs.rename(columns={"median": "baseline_median_s"})
         part = rows[["file", "machine", "family", "subject", "name", *match, "median"]]
         part = part.rename(columns={"median": "median_s"}).merge(
             refs, on=["file", *match], how="left"
         )
-        part["normalised"] = part["median_s"] / part["reference_median_s"]
+        part["normalised"] = part["median_s"] / part["baseline_median_s"]
         parts.append(part)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -288,8 +289,13 @@ def compare_normalised(norm: pd.DataFrame, baseline: str, other: str) -> pd.Data
     """Per benchmark in both files: baseline_normalised, other_normalised and their ratio.
 
     ``norm`` is the output of :func:`normalised`. ``normalised_ratio`` = other / baseline;
-    1.0 means the subject stands in the same relation to the reference on both machines.
+    1.0 means the subject stands in the same relation to the baseline on both machines.
+    Empty when either file has no row of a family with a baseline.
     """
+    files = set(norm["file"]) if "file" in norm else set()
+    if baseline not in files or other not in files:
+        columns = [*KEY, "subject", "baseline_normalised", "other_normalised"]
+        return pd.DataFrame(columns=[*dict.fromkeys(columns), "normalised_ratio"])
     base, oth = _side(norm, baseline), _side(norm, other)
     common = base.index.intersection(oth.index, sort=False)
     out = base.loc[common, ["subject", "normalised"]].rename(

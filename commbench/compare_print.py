@@ -85,17 +85,17 @@ def print_shape(
     table: pd.DataFrame,
     baseline: str,
     other: str,
-    reference: Mapping[str, str],
+    baselines: Mapping[str, str],
     console: Console | None = None,
 ) -> None:
     """The normalised view in the terminal: per subject, the geometric mean across runs of
-    its ratio to the family's *reference* (measured in the same run); 1 = same shape."""
-    norm = normalised(table, reference)
+    its ratio to the family's baseline subject (measured in the same run); 1 = same shape."""
+    norm = normalised(table, baselines)
     if norm.empty:
         return
     shape = compare_normalised(norm, baseline, other)
-    summary = shape_summary(shape[shape["subject"] != shape["family"].map(reference)])
-    refs = ", ".join(f"{s} ({f})" for f, s in reference.items())
+    summary = shape_summary(shape[shape["subject"] != shape["family"].map(baselines)])
+    refs = ", ".join(f"{s} ({f})" for f, s in baselines.items())
     title = f"normalised view: each result over {refs} in its own run; ratio between the runs"
     columns = ["family", "subject", "benchmarks", "geomean", "median", "within 5%"]
     rows = [

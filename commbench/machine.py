@@ -14,20 +14,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-MEASURED_LIBRARIES = (
-    "orjson",
-    "msgpack",
-    "msgspec",
-    "protobuf",
-    "cbor2",
-    "pyzmq",
-    "mpi4py",
-    "mpich",
-    "numpy",
-    "scipy",
-    "networkx",
-    "pytest-benchmark",
-)
+HARNESS_LIBRARIES = ("numpy", "scipy", "pytest-benchmark")
+
+
+def measured_libraries() -> tuple[str, ...]:
+    """Every library commbench measures: the codecs' distributions (from the codec
+    registry), each registered family's ``libraries``, and the harness's own."""
+    from commbench.codecs import CODECS
+    from commbench.families import FAMILIES
+
+    codecs = [c.distribution for c in CODECS.values() if c.distribution != "python"]
+    others = [name for family in FAMILIES.values() for name in family.libraries]
+    return tuple(dict.fromkeys([*codecs, *others, *HARNESS_LIBRARIES]))
 
 
 def _cpu_model() -> str:
@@ -53,7 +51,7 @@ def _memory_total_bytes() -> int | None:
 def library_versions() -> dict[str, str]:
     """Installed version of every library commbench measures ("not installed" if absent)."""
     versions = {}
-    for name in MEASURED_LIBRARIES:
+    for name in measured_libraries():
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -6,6 +6,7 @@ Loaded by the root conftest.py.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -15,6 +16,7 @@ from commbench.profiles import DEFAULT_PROFILE, PROFILES
 
 UNSUPPORTED = pytest.StashKey[list]()
 REJECTED = pytest.StashKey[list]()
+USER_ERRORS = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,11 +48,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="a JSON file to benchmark beside the built-in corpus (repeatable)",
     )
+    group.addoption(
+        "--payloads-resolved",
+        action="store_true",
+        help="the --payload files are the whole list, already checked (commbench run does "
+        "that): files dropped into payloads/ are not added again",
+    )
+    group.addoption(
+        "--user-error",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a user error found before the run (kept in the result file's block)",
+    )
+    group.addoption(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py|MODULE",
+        help="a Python file or module that registers benchmark families (repeatable)",
+    )
+    group.addoption(
+        "--named-suites",
+        default="",
+        metavar="A,B",
+        help="the suites the user named: a component they need that is missing is a user "
+        "error; under --suite all it is an unsupported row only",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from commbench.families import load_plugins
+
     config.stash[UNSUPPORTED] = []
     config.stash[REJECTED] = []
+    config.stash[USER_ERRORS] = list(config.getoption("--user-error"))
+    load_plugins(config.getoption("--plugin"))
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
@@ -71,6 +104,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         "profile": config.getoption("--profile"),
         "unsupported": config.stash[UNSUPPORTED],
         "rejected_payloads": config.stash[REJECTED],
+        "user_errors": config.stash[USER_ERRORS],
     }
     if any(
         b.get("extra_info", {}).get("family") == "marshalling" for b in output_json["benchmarks"]
@@ -86,3 +120,42 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         block["peer"] = peer
         block["peer_machine"] = peer_fingerprint(peer)
     output_json["commbench"] = block
+
+
+def record_unsupported(
+    config: pytest.Config,
+    family: str,
+    subject: str,
+    params: dict,
+    reason: str,
+    *,
+    missing: bool = False,
+) -> None:
+    """Keep the reason in the result file's unsupported list, then skip visibly (-rs).
+
+    ``missing``: the reason is a component that is not here (a tool, a server, a library),
+    not a combination that cannot work. It is then also a user error when the user named
+    this family's suite (``--suite rpc``), and only an unsupported row under ``--suite all``.
+    """
+    record = {"family": family, "subject": subject, "params": params, "reason": reason}
+    if missing:
+        record["missing"] = True
+    if record not in config.stash[UNSUPPORTED]:
+        config.stash[UNSUPPORTED].append(record)
+        if missing and _named(config, family):
+            config.stash[USER_ERRORS].append(f"{family} {subject}: {reason}")
+    pytest.skip(f"{subject}: {reason}")
+
+
+def _named(config: pytest.Config, family: str) -> bool:
+    from commbench.families import suite_of
+
+    named = {s for s in str(config.getoption("--named-suites") or "").split(",") if s}
+    suite = suite_of(family)
+    return bool(named) and suite is not None and suite.name in named
+
+
+@pytest.fixture
+def unsupported(request: pytest.FixtureRequest):
+    """``unsupported(family, subject, params, reason, missing=False)``: record and skip."""
+    return functools.partial(record_unsupported, request.config)

@@ -219,7 +219,7 @@ def marshalling_rows(file: str, scale: float) -> list[dict]:
     return rows
 
 
-def test_normalised_is_relative_to_the_reference_in_the_same_file():
+def test_normalised_is_relative_to_the_baseline_in_the_same_file():
     t = table(*marshalling_rows("a.json", 1.0), *marshalling_rows("b.json", 3.0))
     norm = normalised(t, {"marshalling": "json"})
     values = norm.set_index(["file", "subject", "payload"])["normalised"]
@@ -236,7 +236,7 @@ def test_normalised_is_relative_to_the_reference_in_the_same_file():
     assert cross["normalised_ratio"].tolist() == pytest.approx([1.0] * 4)
 
 
-def test_normalised_without_the_reference_is_nan():
+def test_normalised_without_the_baseline_is_nan():
     t = table(row("a.json", "m[orjson]", None, median=1e-6, subject="orjson", payload="p"))
     assert math.isnan(normalised(t, {"marshalling": "json"})["normalised"].iloc[0])
 

@@ -75,7 +75,7 @@ def test_a_parallel_report_is_the_same_page(tmp_path: Path) -> None:
 
 
 def test_the_comparison_computed_with_the_page_is_the_same(tmp_path: Path) -> None:
-    from commbench.report.comparison import comparison_html
+    from commbench.report.page.comparison import comparison_html
 
     files = [DATA / "run_a.json", DATA / "run_b.json"]
     given = render_html(

@@ -13,10 +13,11 @@ import pytest
 
 import commbench.report as report
 from commbench.errors import UserError
-from commbench.report import render_html, render_tables, sections
-from commbench.report.figures import pareto_front
+from commbench.report import render_html, render_tables
 from commbench.report.marshalling import short_reason
-from commbench.report.tables import summary_frame
+from commbench.report.marshalling.figures import pareto_front
+from commbench.report.marshalling.tables import summary_frame
+from commbench.report.page import sections
 from commbench.results import load_results
 from commbench.stats import stability_warnings
 
@@ -245,7 +246,12 @@ def test_a_family_with_no_rows_has_no_section(
         calls.append(len(rows))
         return []
 
-    monkeypatch.setitem(sections.SECTION_BUILDERS, "latency", [latency_builder])
+    registered = sections.section_builders
+    monkeypatch.setattr(
+        sections,
+        "section_builders",
+        lambda family: [latency_builder] if family == "latency" else registered(family),
+    )
     html = render_html([RUN_A], tmp_path / "l.html").read_text()
     assert calls == [] and "family-latency" not in html and "Latency" not in html
     assert sections.build_sections(pd.DataFrame(), []) == []

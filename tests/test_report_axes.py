@@ -6,8 +6,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from commbench.report.figures import LogTicks, log_ticks
-from commbench.report.figures_transports import SIZE_LABELS_MAX, _size_axis
+from commbench.report.plotting import SIZE_LABELS_MAX, LogTicks, log_ticks, size_axis
 
 
 def test_log_ticks_on_one_to_two_decades_are_1_2_5():
@@ -35,7 +34,7 @@ def test_a_size_axis_labels_at_most_six_measured_sizes():
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     sizes = [2.0**k for k in range(21)]  # the full profile: 1 B .. 1 MiB
-    _size_axis(ax, sizes)
+    size_axis(ax, sizes)
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert len(labels) <= SIZE_LABELS_MAX
     assert labels == ["1 B", "16 B", "256 B", "4 KiB", "64 KiB", "1 MiB"]
@@ -43,14 +42,14 @@ def test_a_size_axis_labels_at_most_six_measured_sizes():
 
 @pytest.mark.parametrize("values", [[3e-6], [3e-6, 3e-6], [1e-9, 2e-9, 1.0]])
 def test_a_log_axis_with_one_value_or_many_decades_draws_labelled_ticks(values):
-    from commbench.report.figures import _log_axis
+    from commbench.report.plotting import log_axis
     from commbench.units import format_seconds
 
     fig = Figure()
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     ax.plot(range(len(values)), values, "o")
-    _log_axis(ax, "y", format_seconds)
+    log_axis(ax, "y", format_seconds)
     fig.canvas.draw()
     lo, hi = ax.get_ylim()
     shown = [t for t in ax.get_yticks() if lo <= t <= hi]

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from commbench.report.comparison import comparison_html
+from commbench.report.page.comparison import comparison_html
 from commbench.results import load_results
 
 DATA = Path(__file__).parent / "data"

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from commbench.dissemination.rumor import residue_equation
-from commbench.report import figures_dissemination as fd
 from commbench.report import render_html
 from commbench.report.dissemination import fault_sentence
-from commbench.report.figures_transports import cdf_points, panel_keys, transport_palette
+from commbench.report.dissemination import figures as fd
+from commbench.report.transports.figures import cdf_points, panel_keys, transport_palette
 from commbench.results import load_results
 
 DATA = Path(__file__).parent / "data"

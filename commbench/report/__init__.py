@@ -18,13 +18,15 @@ from datetime import datetime
 from pathlib import Path
 
 import commbench
+from commbench import families
 from commbench.errors import UserError
 from commbench.parallel import run_all
-from commbench.report.blocks import RunContext
-from commbench.report.comparison import comparison_plan
-from commbench.report.page import render_page
-from commbench.report.sections import section_plan
-from commbench.report.tables import summary_frame, summary_markdown, tidy_csv
+from commbench.report.page.blocks import RunContext
+from commbench.report.page.comparison import comparison_plan
+from commbench.report.page.generic import generic_markdown
+from commbench.report.page.html import render_page
+from commbench.report.page.sections import family_title, section_plan
+from commbench.report.page.tables import tidy_csv
 from commbench.results import Results, load_results
 
 __all__ = ["REPORTS_DIR", "TABLE_FORMATS", "default_output", "render_html", "render_tables"]
@@ -100,8 +102,10 @@ def render_html(
 def render_tables(paths: Sequence[Path | str] | Results, fmt: str) -> str:
     """The results as text: ``md`` or ``csv``.
 
-    ``md``: per result file, the marshalling summary (one row per payload x codec;
-    medians, ratios, MB/s, bytes; ⚠ marks unstable timings). ``csv``: the tidy table
+    ``md``: per result file, one section per family (in registry order): the family's own
+    Markdown when it has one (marshalling: one row per payload x codec, medians, ratios,
+    MB/s, bytes, ⚠ for unstable timings; latency: one-way percentiles), else a table of
+    medians. ``csv``: the tidy table
     of every benchmark (one row per file x benchmark, i.e. payload x codec x op for
     marshalling; times in seconds, sizes in bytes, ``metric.copy_floor_ns`` in ns),
     without the raw samples. Files that are not valid are named on stderr (and in
@@ -118,11 +122,15 @@ def render_tables(paths: Sequence[Path | str] | Results, fmt: str) -> str:
     out = [f"> not read: {reason}\n" for _, reason in results.rejected]
     for i, run in enumerate(results.runs):
         ctx = RunContext(run, i)
-        summary = summary_frame(table[table["file"] == str(run.path)])
-        out.append(f"## Marshalling: {ctx.label}\n")
-        if summary.empty:
-            out.append("No marshalling results in this file.\n")
-            continue
-        out.append(f"{ctx.describe()}. Medians; lower is better.\n")
-        out.append(summary_markdown(summary))
+        rows = table[table["file"] == str(run.path)]
+        present = set(rows["family"])
+        if not present:
+            out.append(f"## {ctx.label}\n\nNo benchmark rows in this file.\n")
+        registered = [row.name for row in families.row_families()]
+        order = [f for f in registered if f in present] + sorted(present - set(registered))
+        for family in order:
+            row = families.row_family(family)
+            write = families.resolve(row.markdown) if row and row.markdown else generic_markdown
+            out.append(f"## {family_title(family)}: {ctx.label}\n")
+            out.append(write(rows[rows["family"] == family], ctx))
     return "\n".join(out)

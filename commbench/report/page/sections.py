@@ -1,10 +1,10 @@
-"""Which sections a report has: one registry entry per benchmark family.
+"""Which sections a report has, in the order of the family registry
+(:mod:`commbench.families`).
 
-A family (marshalling today; latency, throughput, dissemination later) contributes
-a list of builders. A builder takes the family's rows of ONE result file (the tidy
-table: seconds, bytes) and that file's :class:`RunContext`, and returns its blocks.
-A new family is one module of builders plus one entry in :data:`SECTION_BUILDERS`;
-a family with no rows in the loaded files gets no section at all.
+A row family contributes a list of builders. A builder takes the family's rows of ONE
+result file (the tidy table: seconds, bytes) and that file's :class:`RunContext`, and
+returns its blocks. A family with no rows in the loaded files gets no section at all; a
+family the registry does not know gets the generic table of medians.
 """
 
 from __future__ import annotations
@@ -15,41 +15,32 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from commbench.report import dissemination, marshalling, transports
-from commbench.report.blocks import Block, RunContext
-from commbench.report.generic import generic_block
+from commbench import families
+from commbench.report.page.blocks import Block, RunContext
+from commbench.report.page.generic import generic_block
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
 AcrossBuilder = Callable[[pd.DataFrame, list[RunContext]], list[Block]]
 
-SECTION_BUILDERS: dict[str, list[SectionBuilder]] = {
-    "marshalling": marshalling.BUILDERS,
-    "latency": transports.LATENCY_BUILDERS,
-    "throughput": transports.THROUGHPUT_BUILDERS,
-    "reference": transports.REFERENCE_BUILDERS,
-    "dissemination": dissemination.BUILDERS,
-    "dissemination-reference": dissemination.REFERENCE_BUILDERS,
-}
-"""Family name -> its builders, in page order. Families are shown in this order."""
 
-ACROSS_BUILDERS: dict[str, list[AcrossBuilder]] = {
-    "marshalling": marshalling.ACROSS_BUILDERS,
-    "latency": transports.LATENCY_ACROSS_BUILDERS,
-    "throughput": transports.THROUGHPUT_ACROSS_BUILDERS,
-    "dissemination": dissemination.ACROSS_BUILDERS,
-}
-"""Family name -> builders of the figures that show every run at once. Used when a report
-has several runs; the per-run builders then skip their figures (:func:`~.blocks.draws`)
-and keep their tables, so the figures drawn do not grow with the number of runs."""
+def section_builders(family: str) -> list[SectionBuilder]:
+    """The registered builders of row family *family*; the generic table when it has none
+    or is not registered (its rows are shown, never dropped)."""
+    row = families.row_family(family)
+    return families.resolve_list(row.builders) if row and row.builders else [generic_block]
 
-FAMILY_TITLES: dict[str, str] = {
-    "marshalling": "Marshalling",
-    "latency": "Latency",
-    "throughput": "Throughput",
-    "reference": "Reference checks",
-    "dissemination": "Dissemination",
-    "dissemination-reference": "Dissemination: vectorised against networkx",
-}
+
+def across_builders(family: str) -> list[AcrossBuilder]:
+    """Builders of the figures that show every run at once. Used when a report has several
+    runs; the per-run builders then skip their figures (:func:`~.blocks.draws`) and keep
+    their tables, so the figures drawn do not grow with the number of runs."""
+    row = families.row_family(family)
+    return families.resolve_list(row.across) if row else []
+
+
+def family_title(family: str) -> str:
+    row = families.row_family(family)
+    return row.title if row else str(family).capitalize()
 
 
 @dataclass(frozen=True)
@@ -82,9 +73,8 @@ def section_plan(
     if table.empty or "family" not in table:
         return [], lambda _: []
     present = list(pd.unique(table["family"]))
-    families = [f for f in SECTION_BUILDERS if f in present] + [
-        f for f in present if f not in SECTION_BUILDERS
-    ]
+    registered = [row.name for row in families.row_families()]
+    order = [f for f in registered if f in present] + [f for f in present if f not in registered]
     several = len(contexts) > 1
     if several:
         contexts = [replace(ctx, draw=False) for ctx in contexts]
@@ -92,12 +82,12 @@ def section_plan(
     across_tasks: list[Callable[[], list[Block]]] = []
     run_jobs: list[tuple[str, RunContext | None]] = []
     run_tasks: list[Callable[[], list[Block]]] = []
-    for family in families:
+    for family in order:
         family_rows = table[table["family"] == family]
-        for build_across in ACROSS_BUILDERS.get(family, []) if several else []:
+        for build_across in across_builders(family) if several else []:
             across_jobs.append((family, None))
             across_tasks.append(functools.partial(build_across, family_rows, contexts))
-        builders = SECTION_BUILDERS.get(family, [generic_block])
+        builders = section_builders(family)
         for ctx in contexts:
             rows = family_rows[family_rows["file"] == str(ctx.run.path)]
             if not rows.empty:
@@ -107,12 +97,12 @@ def section_plan(
 
     def assemble(built: list[list[Block]]) -> list[FamilySection]:
         sections = []
-        for family in families:
+        for family in order:
             mine = [(ctx, b) for (f, ctx), b in zip(jobs, built) if f == family and b]
             across = [block for ctx, blocks in mine if ctx is None for block in blocks]
             parts = [(ctx, blocks) for ctx, blocks in mine if ctx is not None]
             if parts or across:
-                title = FAMILY_TITLES.get(family, str(family).capitalize())
+                title = family_title(family)
                 sections.append(FamilySection(family, title, f"family-{family}", parts, across))
         return sections
 

@@ -14,25 +14,21 @@ it is on this machine too, and its name says it is in-process.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from commbench.report import style
-from commbench.report.figures import _finish, _log_axis, in_order
-from commbench.report.records import records
-from commbench.units import format_bytes, format_seconds
+from commbench.report.page.records import records
+from commbench.report.plotting import finish, in_order, log_axis, panels, size_axis, style
+from commbench.units import format_seconds
 
 FLOOR = "shm-floor"
 """The transport that is the shared-memory floor: drawn as a grey line, not a transport."""
 
 _PLACEMENTS = ("same-core", "cross-core", "lan")
-_PLACEMENT_STYLES = {"same-core": "-", "cross-core": "--", "lan": ":"}
+PLACEMENT_STYLES = {"same-core": "-", "cross-core": "--", "lan": ":"}
 _FLOOR_STYLE = {"color": "0.25", "lw": 5, "alpha": 0.25, "solid_capstyle": "butt"}
 
 Color = style.Color
@@ -59,32 +55,6 @@ def transport_palette(transports: Sequence[str]) -> dict[str, Color]:
 def _in_panel(rows: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:
     mask = (rows["path"].map(path_group) == key[0]) & (rows["placement"].astype(str) == key[1])
     return rows[mask]
-
-
-def _figure(panels: int, *, width: float, height: float) -> tuple[Figure, list[Axes]]:
-    cols = max(1, min(panels, 3))
-    nrows = math.ceil(max(panels, 1) / cols)
-    with style.whitegrid():
-        fig = Figure(figsize=(width * cols, height * nrows + 0.9), dpi=100)
-        FigureCanvasAgg(fig)
-        axes = list(fig.subplots(nrows, cols, squeeze=False).ravel())
-    return fig, axes
-
-
-SIZE_LABELS_MAX = 6
-"""At most this many labelled sizes on a size axis: 8 pt labels of every size collide."""
-
-
-def _size_axis(ax: Axes, sizes: Sequence[float]) -> None:
-    """Log x axis with ticks at measured message sizes (every k-th when there are many,
-    at most :data:`SIZE_LABELS_MAX`), labelled in B/KiB/MiB."""
-    ax.set_xscale("log")
-    measured = sorted({float(s) for s in sizes})
-    ticks = measured[:: math.ceil(len(measured) / SIZE_LABELS_MAX)] if measured else []
-    labels = [format_bytes(s).replace(".0 ", " ") for s in ticks]  # 4 KiB, not 4.0 KiB
-    ax.set_xticks(ticks, labels=labels, fontsize=8)
-    ax.minorticks_off()
-    ax.set_xlabel("message size (log)")
 
 
 def reference_points(rows: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +97,7 @@ def latency_size_figure(
     """
     keys = panel_keys(rows[rows["subject"] != FLOOR]) or panel_keys(rows)
     floor = rows[rows["subject"] == FLOOR].groupby("size_bytes")["metric.one_way_p50_ns"].min()
-    fig, axes = _figure(len(keys), width=5.6, height=4.0)
+    fig, axes = panels(len(keys), width=5.6, height=4.0, top_in=0.9)
     for ax, key in zip(axes, keys):
         sub = _in_panel(rows[rows["subject"] != FLOOR], key)
         for transport in in_order(sub["subject"]):
@@ -158,12 +128,12 @@ def latency_size_figure(
             )
         ax.plot([], [], "-", color="0.3", label="p50 (solid)")
         ax.plot([], [], "--", color="0.3", lw=0.9, label="p99 (dashed)")
-        _size_axis(ax, rows["size_bytes"])
-        _log_axis(ax, "y", format_seconds)
+        size_axis(ax, rows["size_bytes"])
+        log_axis(ax, "y", format_seconds)
         ax.set_ylabel("one-way latency (log)")
         ax.set_title(f"{key[0]}, {key[1]}", fontsize=10)
     order = [*palette, "shm floor (p50)", "p50 (solid)", "p99 (dashed)"]
-    return _finish(fig, axes, len(keys), order=order)
+    return finish(fig, axes, len(keys), order=order)
 
 
 def throughput_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> bytes:
@@ -173,7 +143,7 @@ def throughput_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> bytes
     MB/s counts only the bytes that arrived.
     """
     keys = panel_keys(rows)
-    fig, axes = _figure(len(keys), width=5.6, height=4.0)
+    fig, axes = panels(len(keys), width=5.6, height=4.0, top_in=0.9)
     for ax, key in zip(axes, keys):
         sub = _in_panel(rows, key)
         for transport in in_order(sub["subject"]):
@@ -200,11 +170,11 @@ def throughput_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> bytes
                 zorder=4,
             )
         ax.scatter([], [], s=46, facecolors="white", edgecolors="0.3", label="messages lost")
-        _size_axis(ax, rows["size_bytes"])
-        _log_axis(ax, "y", lambda v: f"{v:g} MB/s")
+        size_axis(ax, rows["size_bytes"])
+        log_axis(ax, "y", lambda v: f"{v:g} MB/s")
         ax.set_ylabel("throughput, MB/s (log; higher is better)")
         ax.set_title(f"{key[0]}, {key[1]}", fontsize=10)
-    return _finish(fig, axes, len(keys), order=[*palette, "messages lost"])
+    return finish(fig, axes, len(keys), order=[*palette, "messages lost"])
 
 
 def cdf_points(samples: object) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +192,7 @@ def latency_cdf_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> byte
     colour is the transport, line style the placement. The floor is the grey curve.
     """
     groups = sorted({path_group(p) for p in rows["path"]}, key=lambda g: g == "LAN")
-    fig, axes = _figure(len(groups), width=11.0 if len(groups) == 1 else 5.6, height=4.2)
+    fig, axes = panels(len(groups), width=11.0 if len(groups) == 1 else 5.6, height=4.2, top_in=0.9)
     for ax, group in zip(axes, groups):
         sub = rows[rows["path"].map(path_group) == group]
         for row in records(sub):
@@ -232,7 +202,7 @@ def latency_cdf_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> byte
             if row["subject"] == FLOOR:
                 ax.plot(xs, ys, label="shm floor", **{**_FLOOR_STYLE, "lw": 4})
                 continue
-            style = _PLACEMENT_STYLES.get(str(row["placement"]), "-.")
+            style = PLACEMENT_STYLES.get(str(row["placement"]), "-.")
             ax.plot(
                 xs,
                 ys,
@@ -242,12 +212,62 @@ def latency_cdf_figure(rows: pd.DataFrame, palette: Mapping[str, Color]) -> byte
                 label=str(row["subject"]),
             )
         for placement in in_order(sub.loc[sub["subject"] != FLOOR, "placement"]):
-            ax.plot([], [], _PLACEMENT_STYLES.get(placement, "-."), color="0.3", label=placement)
-        _log_axis(ax, "x", format_seconds)
+            ax.plot([], [], PLACEMENT_STYLES.get(placement, "-."), color="0.3", label=placement)
+        log_axis(ax, "x", format_seconds)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.set_ylim(0, 1.01)
         ax.set_xlabel("one-way latency (log)")
         ax.set_ylabel("fraction of round trips ≤ x")
         ax.set_title(group, fontsize=10)
     order = [*palette, "shm floor", *_PLACEMENTS]
-    return _finish(fig, axes, len(groups), order=order)
+    return finish(fig, axes, len(groups), order=order)
+
+
+def transport_runs_figure(
+    rows: pd.DataFrame,
+    labels: Mapping[str, str],
+    value: str,
+    *,
+    scale: float = 1.0,
+    ylabel: str,
+    formatter: Callable[[float], str] = format_seconds,
+) -> bytes:
+    """``rows[value] * scale`` (log) against message size (log), one panel per transport
+    and path (localhost, LAN); colour = run, line style = placement."""
+    columns = ["file", "subject", "placement", "size_bytes", value]
+    rows = rows.loc[rows[value].notna(), columns].assign(group=rows["path"].map(path_group))
+    # object, not pandas' str dtype: slicing a str column costs a copy check per group
+    rows = rows.astype({c: object for c in ("file", "subject", "placement", "group")})
+    keys = list(dict.fromkeys(zip(rows["subject"].astype(str), rows["group"])))
+    rows = rows.sort_values("size_bytes", kind="stable")
+    files = [f for f in labels if f in set(rows["file"])]
+    palette = style.colors_for(labels[f] for f in files)
+    fig, axes = panels(len(keys), height=3.2)
+    placements = in_order(rows["placement"])
+    by_panel = dict(iter(rows.groupby([rows["subject"].astype(str), "group"], sort=False)))
+    for ax, key in zip(axes, keys):
+        sub = by_panel[key]
+        lines = dict(iter(sub.groupby(["file", "placement"], sort=False)))
+        for file in files:
+            for placement in placements:
+                part = lines.get((file, placement))
+                if part is None:
+                    continue
+                ax.plot(
+                    part["size_bytes"],
+                    part[value] * scale,
+                    PLACEMENT_STYLES.get(placement, "-."),
+                    marker="o",
+                    ms=2.5,
+                    lw=1.1,
+                    color=palette[labels[file]],
+                    label=labels[file],
+                )
+        size_axis(ax, sub["size_bytes"])
+        log_axis(ax, "y", formatter)
+        ax.set_ylabel(ylabel, fontsize=9)
+        transport, group = key
+        ax.set_title(transport if group == "localhost" else f"{transport}, {group}", fontsize=10)
+    for placement in placements:
+        axes[0].plot([], [], PLACEMENT_STYLES.get(placement, "-."), color="0.3", label=placement)
+    return finish(fig, axes, len(keys), order=[*(labels[f] for f in files), *placements])

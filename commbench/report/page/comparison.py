@@ -3,7 +3,7 @@
 Per benchmark the median ratio with its 95% bootstrap CI and a Mann-Whitney
 verdict; a geometric mean per family; machine fingerprints side by side with the
 differences marked; benchmarks present on one side only; and a normalised view
-(each result over a reference measured in the same run) that compares shape
+(each result over its family's baseline measured in the same run) that compares shape
 across machines of different speed.
 """
 
@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from commbench import compare
-from commbench.report.blocks import Cell, esc, paragraph, table_html
+from commbench import compare, families
+from commbench.report.page.blocks import Cell, esc, paragraph, table_html
 from commbench.results import Results
 from commbench.units import format_seconds
 
-REFERENCES = {"marshalling": "json", "latency": "shm-floor"}
 """Per family, the subject every result is divided by in the normalised view."""
 
 MAX_ROWS = 60
@@ -59,7 +58,7 @@ def comparison_plan(results: Results) -> Plan | None:
         "(< 1: the other run is faster). Verdicts need Mann-Whitney p < 0.05 "
         "and a 95% bootstrap CI of the ratio that excludes 1."
     )
-    norm = compare.normalised(table, REFERENCES)
+    norm = compare.normalised(table, families.baselines())
     tasks = [
         functools.partial(_one_pair, table, norm, baseline, other, labels, results)
         for other in files[1:]
@@ -133,7 +132,7 @@ def _one_pair(table, norm, baseline, other, labels, results) -> str:
         if not shape.empty and shape["normalised_ratio"].notna().any():
             ratios = shape["normalised_ratio"].dropna()
             ratios = ratios[ratios > 0]
-            refs = ", ".join(f"{s} for {f}" for f, s in REFERENCES.items())
+            refs = ", ".join(f"{s} for {f}" for f, s in families.baselines().items())
             out.append(
                 paragraph(
                     f"Normalised view (each result over {refs} "

@@ -14,8 +14,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from commbench.report import figures_dissemination as figs
-from commbench.report.blocks import (
+from commbench.report.dissemination import figures as figs
+from commbench.report.page.blocks import (
     Block,
     Cell,
     RunContext,
@@ -25,9 +25,9 @@ from commbench.report.blocks import (
     run_labels,
     table_html,
 )
-from commbench.report.figures import in_order
-from commbench.report.generic import readable_or_generic
-from commbench.report.records import records
+from commbench.report.page.generic import readable_or_generic
+from commbench.report.page.records import records
+from commbench.report.plotting import in_order
 from commbench.units import format_seconds
 
 _TOPOLOGY_PARAMS = {"random_regular": "degree", "barabasi_albert": "m", "kary_tree": "k"}

@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from commbench.report.blocks import Block, RunContext, esc
-from commbench.report.sections import FamilySection
+from commbench.report.page.blocks import Block, RunContext, esc
+from commbench.report.page.sections import FamilySection
 from commbench.units import format_bytes
 
 _ABSENT = "not installed"

@@ -10,21 +10,16 @@ coverage and residue are fractions of the nodes. Drawn on a bare Agg
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from commbench.report import style
-from commbench.report.figures import _finish, in_order, png_bytes
-from commbench.report.layout import place_panels
-from commbench.report.records import records
+from commbench.report.page.records import records
+from commbench.report.plotting import finish, in_order, panels, save, style
 
 DEMERS_RESIDUE = {
     "feedback-counter": {1: 0.18, 2: 0.037, 3: 0.011, 4: 0.0036, 5: 0.0012},
@@ -81,16 +76,6 @@ def _yerr(ci: pd.DataFrame) -> np.ndarray:
     return np.vstack([low.to_numpy(), high.to_numpy()])
 
 
-def _figure(panels: int, *, width: float, height: float, cols: int = 3) -> tuple[Figure, list]:
-    cols = max(1, min(panels, cols))
-    nrows = math.ceil(max(panels, 1) / cols)
-    with style.whitegrid():
-        fig = Figure(figsize=(width * cols, height * nrows + 0.8), dpi=100)
-        FigureCanvasAgg(fig)
-        axes = list(fig.subplots(nrows, cols, squeeze=False).ravel())
-    return fig, axes
-
-
 def _count_axis(ax: Axes, which: str) -> None:
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     axis = ax.xaxis if which == "x" else ax.yaxis
@@ -105,7 +90,7 @@ def flood_figure(rows: pd.DataFrame) -> bytes:
     metric) and n log2 n; measured means with 95% CI error bars.
     """
     topologies = in_order(rows["topology"])
-    fig, axes = _figure(len(topologies), width=3.9, height=3.0)
+    fig, axes = panels(len(topologies), width=3.9, height=3.0, top_in=0.8)
     for ax, topology in zip(axes, topologies):
         sub = rows[rows["topology"] == topology].sort_values("metric.n")
         n, edges = sub["metric.n"].to_numpy(float), sub["metric.edges"].to_numpy(float)
@@ -131,7 +116,7 @@ def flood_figure(rows: pd.DataFrame) -> bytes:
         ax.set_title(str(topology), fontsize=10)
         ax.set_xlabel("nodes n (log)")
         ax.set_ylabel("messages per flood (log)")
-    return _finish(fig, axes, len(topologies))
+    return finish(fig, axes, len(topologies))
 
 
 def pittel_rounds(n: np.ndarray) -> np.ndarray:
@@ -142,7 +127,7 @@ def pittel_rounds(n: np.ndarray) -> np.ndarray:
 
 def anti_entropy_figure(rows: pd.DataFrame) -> bytes:
     """Rounds until every node has the update against n, per mode; Pittel's line for push."""
-    fig, axes = _figure(1, width=6.0, height=3.6)
+    fig, axes = panels(1, width=6.0, height=3.6, top_in=0.8)
     ax = axes[0]
     colors = dict(zip(("push", "pull", "push-pull"), style.palette("deep", 3)))
     for mode in in_order(rows["mode"]):
@@ -174,7 +159,7 @@ def anti_entropy_figure(rows: pd.DataFrame) -> bytes:
     ax.set_xlabel("nodes n (log)")
     ax.set_ylabel("rounds until all have it")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    return _save(fig)
+    return save(fig)
 
 
 def residue_curve(ks: Sequence[float], points: int = 120) -> pd.DataFrame:
@@ -194,7 +179,7 @@ def residue_curve(ks: Sequence[float], points: int = 120) -> pd.DataFrame:
 
 def residue_figure(rows: pd.DataFrame) -> bytes:
     """Residue (log) against k per rumor variant, the analytic curve and Demers' tables."""
-    fig, axes = _figure(1, width=6.0, height=3.8)
+    fig, axes = panels(1, width=6.0, height=3.8, top_in=0.8)
     ax = axes[0]
     variants = in_order(rows["variant"])
     colors = dict(zip(variants, style.palette("deep", len(variants))))
@@ -234,7 +219,7 @@ def residue_figure(rows: pd.DataFrame) -> bytes:
     ax.set_xlabel("k (counter limit, or 1/k chance to stop per contact)")
     ax.set_ylabel("residue s: fraction never informed (log)")
     ax.legend(loc="lower left", fontsize=8, frameon=False)
-    return _save(fig)
+    return save(fig)
 
 
 def tree_kinds(rows: pd.DataFrame) -> list[str]:
@@ -250,16 +235,16 @@ def tree_kinds(rows: pd.DataFrame) -> list[str]:
 def tree_figure(rows: pd.DataFrame) -> bytes:
     """Link stress (max, mean), RDP (p50, p90, max) and tree cost per tree kind, 95% CIs."""
     kinds = tree_kinds(rows)
-    fig, axes = _figure(3, width=4.4, height=3.2)
+    fig, axes = panels(3, width=4.4, height=3.2, top_in=0.8)
     row = rows.iloc[[0]]
-    panels = [(*_TREE_STATS["stress"],), (*_TREE_STATS["rdp"],), ("cost",)]
+    groups = [(*_TREE_STATS["stress"],), (*_TREE_STATS["rdp"],), ("cost",)]
     ylabels = [
         "link stress (copies per link)",
         "RDP (delay / unicast delay)",
         "tree cost (Σ link delay × stress, ms)",
     ]
     x = np.arange(len(kinds))
-    for ax, stats, ylabel in zip(axes, panels, ylabels):
+    for ax, stats, ylabel in zip(axes, groups, ylabels):
         width = 0.8 / len(stats)
         for i, stat in enumerate(stats):
             cis = pd.concat([with_ci(row, f"{kind}.{stat}") for kind in kinds])
@@ -277,13 +262,7 @@ def tree_figure(rows: pd.DataFrame) -> bytes:
         ax.grid(axis="x", visible=False)
         if len(stats) > 1:
             ax.legend(fontsize=8, frameon=False)
-    return _save(fig)
-
-
-def _save(fig: Figure) -> bytes:
-    """PNG bytes of a figure whose legends are already placed (one per panel)."""
-    place_panels(fig, fig.axes)
-    return png_bytes(fig)
+    return save(fig)
 
 
 def fault_points(rows: pd.DataFrame) -> pd.DataFrame:
@@ -332,7 +311,7 @@ def _rmr_name(row: Mapping[str, Any]) -> str:
 
 def faults_figure(points: pd.DataFrame) -> bytes:
     """Coverage, messages per broadcast and rounds against the fraction of failed nodes."""
-    fig, axes = _figure(3, width=4.4, height=3.3)
+    fig, axes = panels(3, width=4.4, height=3.3, top_in=0.8)
     cov, msgs, rounds = axes
     for protocol in in_order(points["protocol"]):
         sub = points[points["protocol"] == protocol]
@@ -364,4 +343,4 @@ def faults_figure(points: pd.DataFrame) -> bytes:
         ax.set_xlabel("fraction of nodes failed")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.set_xticks(sorted(points["fail"].unique()))
-    return _finish(fig, axes, 3, order=[*FAULT_METRICS, "control messages (dashed)"])
+    return finish(fig, axes, 3, order=[*FAULT_METRICS, "control messages (dashed)"])

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pandas as pd
 
 from commbench.compare import param_columns
-from commbench.report.blocks import Block, Cell, RunContext, table_html
-from commbench.report.records import records
-from commbench.report.tables import NOISE_LEGEND, row_noise
+from commbench.report.page.blocks import Block, Cell, RunContext, table_html
+from commbench.report.page.records import records
+from commbench.report.page.tables import NOISE_LEGEND, row_noise
 from commbench.units import format_seconds
 
 Builder = Callable[[pd.DataFrame, RunContext], list[Block]]
@@ -54,3 +54,23 @@ def readable_or_generic(columns: tuple[str, ...], builders: list[Builder]) -> li
         return generic_block(rows, ctx)
 
     return [build]
+
+
+def generic_markdown(rows: pd.DataFrame, ctx: RunContext) -> str:
+    """``--format md`` for a family without its own: subject, params, median, rounds."""
+    labels = ["subject", *param_columns(rows)]
+    header = [*labels, "median", "rounds"]
+    lines = [f"{ctx.describe()}. Median time per benchmark; lower is better.", ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in records(rows):
+        cells = [_cell(row[c]) for c in labels]
+        cells += [format_seconds(row["median"]), str(row["rounds"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    """Markdown-safe text of a value: missing values as '-', pipes escaped."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return str(value).replace("|", "\\|").replace("\n", " ")

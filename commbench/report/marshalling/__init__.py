@@ -11,8 +11,14 @@ from dataclasses import replace
 
 import pandas as pd
 
-from commbench.report import figures, figures_runs
-from commbench.report.blocks import (
+from commbench.report.marshalling import figures
+from commbench.report.marshalling.tables import (
+    NOISE_LEGEND,
+    SUMMARY_COLUMNS,
+    marshalling_rows,
+    summary_frame,
+)
+from commbench.report.page.blocks import (
     Block,
     Cell,
     RunContext,
@@ -22,13 +28,7 @@ from commbench.report.blocks import (
     run_labels,
     table_html,
 )
-from commbench.report.records import records
-from commbench.report.tables import (
-    NOISE_LEGEND,
-    SUMMARY_COLUMNS,
-    marshalling_rows,
-    summary_frame,
-)
+from commbench.report.page.records import records
 from commbench.units import format_bytes
 
 _SHORT_REASON = 20
@@ -219,7 +219,7 @@ BUILDERS = [time_block, size_block, speed_size_block, summary_block, support_blo
 def runs_time_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
     """Every run's round-trip median per payload and codec, in one figure."""
     rows = marshalling_rows(rows)
-    if figures_runs.round_trip_points(rows).empty:
+    if figures.round_trip_points(rows).empty:
         return []
     labels = run_labels(contexts)
     runs = "; ".join(ctx.describe() for ctx in contexts if str(ctx.run.path) in set(rows["file"]))
@@ -229,7 +229,7 @@ def runs_time_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Bloc
         "Each run's own figures are replaced by this one; its tables follow below, and the "
         f"Comparison section tests every difference. Runs: {runs}."
     )
-    png = figures_runs.marshalling_runs_figure(rows, labels)
+    png = figures.marshalling_runs_figure(rows, labels)
     html = figure_html(png, alt="round trip per codec, every run", caption=caption)
     return [Block("Round trip per call, every run", "runs-marshalling-time", html)]
 

@@ -1,4 +1,5 @@
-"""Marshalling tables: the per payload x codec summary, its Markdown and CSV forms.
+"""Marshalling tables: the per payload x codec summary, its Markdown form and the terminal
+summary printed at the end of ``commbench run``.
 
 Times are medians in seconds, sizes in bytes, ``copy_floor_s`` in seconds (converted
 from ``metric.copy_floor_ns``), throughputs in MB/s with 1 MB = 10**6 bytes.
@@ -12,20 +13,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
+from rich.table import Table
 
 from commbench.marshalling import OPS
-from commbench.report.records import records
+from commbench.report.page.records import records
+from commbench.report.page.tables import NOISE_LEGEND
 from commbench.results import noise_flags
-from commbench.summary import marshalling_summary
 from commbench.units import format_bytes, format_seconds
-
-NOISE_LEGEND = (
-    "⚠ = unstable timing, in the spirit of pyperf check: fewer than 5 rounds, "
-    "standard deviation at least 10% of the mean, or the minimum or maximum at least "
-    "50% away from the median. Rerun with --profile full or on a quieter machine "
-    "before trusting that number."
-)
-
 
 MARSHALLING_COLUMNS = (
     "payload",
@@ -90,12 +85,6 @@ def summary_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index(drop=True)
 
 
-def row_noise(row: Mapping[str, Any]) -> list[str]:
-    """A tidy row's stability warnings: its ``noise`` column, or computed from its samples."""
-    noise = row.get("noise")
-    return list(noise) if isinstance(noise, list | tuple) else noise_flags(row.get("samples"))
-
-
 def _ratio(value: float) -> str:
     if value is None or not np.isfinite(value):
         return "-"
@@ -135,6 +124,8 @@ class Column:
 
 
 _FLOOR = "copy floor (copying the encoded bytes)"
+
+
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("payload", "payload", "text", "payload name"),
     Column("codec", "subject", "text", "codec (library and format)"),
@@ -183,9 +174,54 @@ def summary_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tidy_csv(table: pd.DataFrame) -> str:
-    """Every benchmark row of the tidy table (all families) as CSV, without raw samples."""
-    out = table.drop(columns=["samples"], errors="ignore")
-    if "noise" in out:
-        out = out.assign(noise=out["noise"].map(lambda w: "; ".join(w) if w else ""))
-    return out.to_csv(index=False)
+def marshalling_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per payload and codec: median encode / decode / decode+touch (s), sizes, ratios.
+
+    ``encode_x`` and ``decode_x`` are the ratio to the fastest codec on that payload
+    (1.0 = fastest).
+    """
+    rows = table[table["family"] == "marshalling"]
+    if rows.empty:
+        return pd.DataFrame()
+    wide = rows.pivot_table(index=["payload", "subject"], columns="op", values="median")
+    sizes = rows.groupby(["payload", "subject"])[
+        ["metric.encoded_bytes", "metric.compressed_bytes"]
+    ].first()
+    wide = wide.join(sizes).reset_index()
+    for op in ("encode", "decode"):
+        if op in wide:
+            wide[f"{op}_x"] = wide[op] / wide.groupby("payload")[op].transform("min")
+    return wide
+
+
+def print_marshalling_summary(table: pd.DataFrame, console: Console | None = None) -> None:
+    """One rich table per payload, fastest encoder first."""
+    console = console or Console(width=max(Console().width, 100))
+    summary = marshalling_summary(table)
+    if summary.empty:
+        return
+    for payload, group in summary.groupby("payload", sort=False):
+        out = Table(title=f"marshalling: {payload}", title_justify="left")
+        out.add_column("codec", no_wrap=True)
+        for column in ("encode", "×fastest", "decode", "×fastest", "+touch", "bytes", "zlib"):
+            out.add_column(column, justify="right", no_wrap=True)
+        for _, row in group.sort_values("encode", na_position="last").iterrows():
+            out.add_row(
+                row["subject"],
+                format_seconds(row.get("encode")),
+                f"{row.get('encode_x', float('nan')):.1f}",
+                format_seconds(row.get("decode")),
+                f"{row.get('decode_x', float('nan')):.1f}",
+                format_seconds(row.get("decode+touch")),
+                format_bytes(row["metric.encoded_bytes"]),
+                format_bytes(row["metric.compressed_bytes"]),
+            )
+        console.print(out)
+
+
+def markdown(rows: pd.DataFrame, ctx: object) -> str:
+    """``--format md``: the per payload x codec summary of one run's marshalling rows."""
+    summary = summary_frame(rows)
+    if summary.empty:
+        return "No marshalling results in this file.\n"
+    return f"{ctx.describe()}. Medians; lower is better.\n\n" + summary_markdown(summary)

@@ -1,0 +1,1 @@
+"""The page machinery: blocks and HTML, sections in registry order, the comparison."""

@@ -1,0 +1,31 @@
+"""Table helpers every family uses: the stability legend, a row's warnings, the CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from commbench.results import noise_flags
+
+NOISE_LEGEND = (
+    "⚠ = unstable timing, in the spirit of pyperf check: fewer than 5 rounds, "
+    "standard deviation at least 10% of the mean, or the minimum or maximum at least "
+    "50% away from the median. Rerun with --profile full or on a quieter machine "
+    "before trusting that number."
+)
+
+
+def row_noise(row: Mapping[str, Any]) -> list[str]:
+    """A tidy row's stability warnings: its ``noise`` column, or computed from its samples."""
+    noise = row.get("noise")
+    return list(noise) if isinstance(noise, list | tuple) else noise_flags(row.get("samples"))
+
+
+def tidy_csv(table: pd.DataFrame) -> str:
+    """Every benchmark row of the tidy table (all families) as CSV, without raw samples."""
+    out = table.drop(columns=["samples"], errors="ignore")
+    if "noise" in out:
+        out = out.assign(noise=out["noise"].map(lambda w: "; ".join(w) if w else ""))
+    return out.to_csv(index=False)

@@ -1,0 +1,1 @@
+"""The transport families' report: latency, throughput and the reference checks."""
