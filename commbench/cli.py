@@ -123,9 +123,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_summaries(results.table())
     print(f"\nresults: {result}")
     if not args.no_report and results.runs:
-        print(f"report:  {_render_report(results, None)}")
+        output = Path(args.output) if args.output else None
+        print(f"report:  {_render_report(results, output)}")
     block = results.runs[0].commbench if results.runs else {}
     errors = list(block.get("user_errors") or [])
+    for error in errors:
+        if error not in user_errors:  # those were printed before the run
+            print(f"commbench: error: {error}", file=sys.stderr)
     return exit_status(interrupted=interrupted, pytest_status=status, user_errors=len(errors))
 
 
@@ -418,6 +422,12 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--mpi-launcher-exec", metavar="PROGRAM", help=argparse.SUPPRESS)
     run.add_argument("--mpi-iface", metavar="IFACE", help="the interface the MPI ranks use")
     run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    run.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the HTML report (default: reports/<date>-<host>.html)",
+    )
     run.add_argument(
         "--keep-raw-samples",
         action="store_true",

@@ -38,19 +38,20 @@ class RowFamily:
 
     name: str
     title: str
-    builders: str | None = None
-    """``module:ATTR``: list of ``(rows, RunContext) -> [Block]`` per result file, in page
-    order. None: the generic table of medians."""
-    across: str | None = None
-    """``module:ATTR``: list of ``(rows, [RunContext]) -> [Block]`` drawing every run at once
-    (used when a report has several runs)."""
+    builders: str | list | None = None
+    """``module:ATTR`` (or the list itself, for a plugin): list of
+    ``(rows, RunContext) -> [Block]`` per result file, in page order. None: the generic
+    table of medians."""
+    across: str | list | None = None
+    """``module:ATTR`` (or the list itself): list of ``(rows, [RunContext]) -> [Block]``
+    drawing every run at once (used when a report has several runs)."""
     baseline: str | None = None
     """The subject every result of this family is divided by in the comparison's
     normalised view (measured in the same run): dimensionless, so machines of different
     speed compare on shape."""
-    markdown: str | None = None
-    """``module:ATTR``: ``(rows, RunContext) -> str``, this family's Markdown for
-    ``--format md``. None: the generic table of medians."""
+    markdown: str | Callable[..., str] | None = None
+    """``module:ATTR`` (or the function itself): ``(rows, RunContext) -> str``, this
+    family's Markdown for ``--format md``. None: the generic table of medians."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,12 @@ class Family:
     libraries: tuple[str, ...] = ()
     """Distributions whose versions every result file records (the codecs' come from the
     codec registry)."""
-    summary: str | None = None
-    """``module:ATTR``: ``(table) -> None`` printing the terminal summary after a run."""
-    components: str | None = None
-    """``module:ATTR``: ``() -> [Component]``, what this suite needs and whether it is here
-    (``commbench doctor``)."""
+    summary: str | Callable[..., None] | None = None
+    """``module:ATTR`` (or the function itself): ``(table) -> None`` printing the terminal
+    summary after a run."""
+    components: str | Callable[..., list] | None = None
+    """``module:ATTR`` (or the function itself): ``() -> [Component]``, what this suite
+    needs and whether it is here (``commbench doctor``)."""
     expected_s: dict[str, float] = field(default_factory=dict)
     """Profile -> roughly how long the suite takes on a 2-core machine (seconds)."""
 
@@ -121,8 +123,10 @@ def suite_of(row_name: str) -> Family | None:
     return next((f for f in FAMILIES.values() if any(r.name == row_name for r in f.rows)), None)
 
 
-def resolve(ref: str) -> Any:
-    """The object named by ``"module:attribute"`` (imported now)."""
+def resolve(ref: Any) -> Any:
+    """The object named by ``"module:attribute"`` (imported now); anything else as is."""
+    if not isinstance(ref, str):
+        return ref
     module, _, attribute = ref.partition(":")
     obj: Any = importlib.import_module(module)
     for part in filter(None, attribute.split(".")):
@@ -130,7 +134,7 @@ def resolve(ref: str) -> Any:
     return obj
 
 
-def resolve_list(ref: str | None) -> list[Callable[..., Any]]:
+def resolve_list(ref: str | list | None) -> list[Callable[..., Any]]:
     return list(resolve(ref)) if ref else []
 
 
@@ -153,7 +157,7 @@ def load_plugin(spec: str) -> None:
         if spec.endswith(".py") or path.is_file():
             if not path.is_file():
                 raise UserError(f"--plugin {spec}: no such file")
-            name = f"commbench_plugin_{abs(hash(str(path.resolve())))}"
+            name = f"commbench_plugin_{path.stem}"
             if name in sys.modules:
                 return
             loader = importlib.util.spec_from_file_location(name, path)

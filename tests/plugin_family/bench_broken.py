@@ -1,0 +1,3 @@
+def test_broken(benchmark):
+    benchmark(lambda: None)
+    raise AssertionError("this benchmark fails on purpose")
