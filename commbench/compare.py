@@ -20,7 +20,7 @@ import pandas as pd
 
 from commbench import stats
 from commbench.errors import UserError
-from commbench.results import STAT_COLUMNS
+from commbench.results import flat, param_names
 
 KEY = ["family", "name"]
 """Columns that identify one benchmark across files."""
@@ -34,18 +34,6 @@ VOLATILE_FINGERPRINT_KEYS = frozenset({"python_executable"})
 N_RESAMPLES = 2000  # resamples of the per-family geometric-mean CI
 NO_SAMPLES = "no raw samples"
 NO_DIFFERENCE = "no significant difference"
-
-_LABEL_COLUMNS = {
-    "file",
-    "machine",
-    "datetime",
-    "name",
-    "group",
-    "family",
-    "subject",
-    "samples",
-    "noise",
-}
 
 
 def benchmark_key(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -65,10 +53,9 @@ def label_runs(machines: Mapping[str, str]) -> dict[str, str]:
 
 
 def param_columns(table: pd.DataFrame) -> list[str]:
-    """The flattened ``params`` columns that hold a value in at least one row."""
-    labels = _LABEL_COLUMNS.union(STAT_COLUMNS)
-    found = [c for c in table.columns if c not in labels and not c.startswith("metric.")]
-    return [c for c in found if table[c].notna().any()]
+    """The params recorded for the rows of *table* (by the bench modules, through
+    :func:`commbench.results.label`), in order of first appearance."""
+    return param_names(table)
 
 
 def _side(table: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -163,8 +150,8 @@ def compare_runs(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             tests = list(pool.map(lambda args: _test(*args), pairs))
 
-    params = param_columns(base.reset_index())
-    out = base.reset_index()[["family", "subject", "name", *params]]
+    out = flat(base.reset_index())
+    out = out[["family", "subject", "name", *param_columns(out)]]
     out["baseline_median_s"] = base["median"].to_numpy(dtype=np.float64)
     out["other_median_s"] = oth["median"].to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -272,7 +259,7 @@ def normalised(table: pd.DataFrame, baseline: Mapping[str, str]) -> pd.DataFrame
     """
     parts = []
     for family, subject in baseline.items():
-        rows = table[table["family"] == family]
+        rows = flat(table[table["family"] == family])
         match = [c for c in param_columns(rows) if c not in SUBJECT_PARAMS]
         refs = rows.loc[rows["subject"] == subject, ["file", *match, "median"]]
         refs = refs.rename(columns={"median": "baseline_median_s"})

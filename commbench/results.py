@@ -191,17 +191,21 @@ def newest_result(storage: Path = DEFAULT_STORAGE) -> Path:
     return files[-1]
 
 
-def tidy(runs: list[RunFile]) -> pd.DataFrame:
-    """One row per benchmark: labels, flattened params and metrics, stats in seconds.
+LABEL_COLUMNS = ("file", "machine", "datetime", "name", "group", "family", "subject")
 
-    Columns: file, machine, datetime, name, group, family, subject, every key of
-    ``params`` (e.g. payload, op), ``metric.<name>`` for every metric, ``min`` ..
-    ``iterations`` (seconds, rounds), and ``samples`` (the raw per-round times in
+
+def tidy(runs: list[RunFile]) -> pd.DataFrame:
+    """One row per benchmark: labels, its params and metrics as recorded, stats in seconds.
+
+    Narrow whatever the families: file, machine, datetime, name, group, family, subject,
+    ``params`` and ``metrics`` (the dicts the bench module recorded with :func:`label`),
+    ``min`` .. ``iterations`` (seconds, rounds), and ``samples`` (the per-round times in
     seconds as a float64 array sorted ascending, or None when the file was saved without
     them). Sorted once here because every consumer (ranks, medians, CDFs, the bootstrap)
     sorts, and a comparison of N runs would otherwise sort the baseline N - 1 times.
     ``noise``: the samples' stability warnings (:func:`noise_flags`), computed once for the
-    tables and the comparisons that show them.
+    tables and the comparisons that show them. :func:`flat` spreads one family's params and
+    metrics into columns.
     """
     rows = []
     for run in runs:
@@ -216,14 +220,43 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
                 "group": bench.get("group"),
                 "family": extra.get("family", "unknown"),
                 "subject": extra.get("subject", bench.get("name")),
+                "params": extra.get("params") or {},
+                "metrics": extra.get("metrics") or {},
             }
-            row.update(extra.get("params") or {})
-            row.update({f"metric.{k}": v for k, v in (extra.get("metrics") or {}).items()})
             row.update({k: stats.get(k) for k in STAT_COLUMNS})
-            row["samples"] = _sorted_samples(stats.get("data"))
+            row["samples"] = samples_of(bench)
             row["noise"] = noise_flags(row["samples"])
             rows.append(row)
-    return pd.DataFrame(rows)
+    columns = [*LABEL_COLUMNS, "params", "metrics", *STAT_COLUMNS, "samples", "noise"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def flat(rows: pd.DataFrame) -> pd.DataFrame:
+    """*rows* (usually one family's) with every recorded param as a column of its own and
+    every metric as ``metric.<name>``, between the labels and the stats; the ``params``
+    and ``metrics`` dicts stay, so :func:`param_names` reads what was recorded. A frame
+    that is already flat is returned as is."""
+    if "params" not in rows or "metrics" not in rows or rows.attrs.get("flat"):
+        return rows
+    params = pd.DataFrame.from_records(rows["params"].tolist(), index=rows.index)
+    metrics = pd.DataFrame.from_records(rows["metrics"].tolist(), index=rows.index)
+    labels = [c for c in LABEL_COLUMNS if c in rows]
+    rest = [c for c in rows.columns if c not in labels]
+    out = pd.concat([rows[labels], params, metrics.add_prefix("metric."), rows[rest]], axis=1)
+    out.attrs["flat"] = True
+    return out
+
+
+def param_names(rows: pd.DataFrame) -> list[str]:
+    """The params recorded for *rows*, in order of first appearance."""
+    if "params" not in rows:
+        return []
+    return list(dict.fromkeys(k for params in rows["params"] for k in params))
+
+
+def samples_of(bench: dict[str, Any]) -> np.ndarray | None:
+    """One benchmark's per-round times, seconds, sorted: the raw ``stats.data``."""
+    return _sorted_samples(bench["stats"].get("data"))
 
 
 def _sorted_samples(data: Any) -> np.ndarray | None:

@@ -33,14 +33,20 @@ SPREAD = [1e-6 * (1 + k / 100) for k in range(50)]
 
 
 def row(file: str, name: str, samples: list[float] | None, median: float | None = None, **extra):
-    """One tidy-table row; the median is that of the samples unless given."""
-    return {
+    """One tidy-table row; the median is that of the samples unless given. Keyword
+    arguments are its params (``metric_x`` ones its metrics), as the writer records them."""
+    labels = {
         "file": file,
         "machine": extra.pop("machine", "box"),
         "name": name,
         "family": extra.pop("family", "marshalling"),
         "subject": extra.pop("subject", name),
-        **extra,
+    }
+    metrics = {k[len("metric_") :]: extra.pop(k) for k in list(extra) if k.startswith("metric_")}
+    return {
+        **labels,
+        "params": extra,
+        "metrics": metrics,
         "median": median if median is not None else float(np.median(samples)),
         "samples": samples,
     }

@@ -20,7 +20,7 @@ from commbench.report import render_html
 from commbench.report.dissemination import fault_sentence
 from commbench.report.dissemination import figures as fd
 from commbench.report.transports.figures import cdf_points, panel_keys, transport_palette
-from commbench.results import load_results
+from commbench.results import flat, load_results
 
 DATA = Path(__file__).parent / "data"
 TRANSPORTS = DATA / "transports_small.json"
@@ -58,7 +58,7 @@ def dissemination_html(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def dissemination_rows() -> pd.DataFrame:
-    table = load_results([DISSEMINATION]).table()
+    table = flat(load_results([DISSEMINATION]).table())
     return table[table["family"] == "dissemination"]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from commbench.errors import UserError
-from commbench.results import SCHEMA_VERSION, load_results, load_run, newest_result, tidy
+from commbench.results import SCHEMA_VERSION, flat, load_results, load_run, newest_result, tidy
 
 
 def result_doc(**overrides: object) -> dict:
@@ -59,7 +59,7 @@ def test_a_valid_file_becomes_one_tidy_row(tmp_path: Path) -> None:
     path = write(tmp_path, "ok.json", json.dumps(result_doc()))
     run = load_run(path)
     assert run.machine == "box-a"
-    table = tidy([run])
+    table = flat(tidy([run]))
     assert len(table) == 1
     row = table.iloc[0]
     assert row["family"] == "marshalling" and row["subject"] == "json"

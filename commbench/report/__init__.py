@@ -27,7 +27,7 @@ from commbench.report.page.generic import generic_markdown
 from commbench.report.page.html import render_page
 from commbench.report.page.sections import family_title, section_plan
 from commbench.report.page.tables import tidy_csv
-from commbench.results import Results, load_results
+from commbench.results import Results, flat, load_results
 
 __all__ = ["REPORTS_DIR", "TABLE_FORMATS", "default_output", "render_html", "render_tables"]
 
@@ -132,5 +132,5 @@ def render_tables(paths: Sequence[Path | str] | Results, fmt: str) -> str:
             row = families.row_family(family)
             write = families.resolve(row.markdown) if row and row.markdown else generic_markdown
             out.append(f"## {family_title(family)}: {ctx.label}\n")
-            out.append(write(rows[rows["family"] == family], ctx))
+            out.append(write(flat(rows[rows["family"] == family]), ctx))
     return "\n".join(out)

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from commbench.compare import label_runs
-from commbench.results import RunFile, tidy
+from commbench.results import RunFile, flat, tidy
 
 
 def esc(value: object) -> str:
@@ -39,11 +39,12 @@ class RunContext:
     """The report's tidy table (every run), so a builder can read another family's rows."""
 
     def rows(self, family: str) -> pd.DataFrame:
-        """This run's rows of *family* (from the run itself when the context has no table)."""
+        """This run's rows of *family*, params and metrics as columns (from the run itself when
+        the context has no table)."""
         table = tidy([self.run]) if self.table is None else self.table
         if table.empty:
             return table
-        return table[(table["family"] == family) & (table["file"] == str(self.run.path))]
+        return flat(table[(table["family"] == family) & (table["file"] == str(self.run.path))])
 
     def anchor(self, name: str) -> str:
         """A page-unique id for *name* within this run."""

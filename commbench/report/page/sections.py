@@ -18,6 +18,7 @@ import pandas as pd
 from commbench import families
 from commbench.report.page.blocks import Block, RunContext
 from commbench.report.page.generic import generic_block
+from commbench.results import flat
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
 AcrossBuilder = Callable[[pd.DataFrame, list[RunContext]], list[Block]]
@@ -83,7 +84,7 @@ def section_plan(
     run_jobs: list[tuple[str, RunContext | None]] = []
     run_tasks: list[Callable[[], list[Block]]] = []
     for family in order:
-        family_rows = table[table["family"] == family]
+        family_rows = flat(table[table["family"] == family])
         for build_across in across_builders(family) if several else []:
             across_jobs.append((family, None))
             across_tasks.append(functools.partial(build_across, family_rows, contexts))

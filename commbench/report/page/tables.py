@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from commbench.results import noise_flags
+from commbench.results import flat, noise_flags
 
 NOISE_LEGEND = (
     "⚠ = unstable timing, in the spirit of pyperf check: fewer than 5 rounds, "
@@ -25,7 +25,7 @@ def row_noise(row: Mapping[str, Any]) -> list[str]:
 
 def tidy_csv(table: pd.DataFrame) -> str:
     """Every benchmark row of the tidy table (all families) as CSV, without raw samples."""
-    out = table.drop(columns=["samples"], errors="ignore")
+    out = flat(table).drop(columns=["samples", "params", "metrics"], errors="ignore")
     if "noise" in out:
         out = out.assign(noise=out["noise"].map(lambda w: "; ".join(w) if w else ""))
     return out.to_csv(index=False)

@@ -35,6 +35,7 @@ from commbench.report.transports.common import (
     palette,
 )
 from commbench.report.transports.figures import FLOOR
+from commbench.results import flat
 from commbench.units import format_bytes, format_seconds
 
 CDF_SIZE_BYTES = 64
@@ -166,7 +167,7 @@ def latency_summary(table: pd.DataFrame) -> pd.DataFrame:
     """One-way p50 and p99 (seconds) per transport, placement and path at the summary sizes."""
     from commbench.transports.latency import SUMMARY_SIZES_BYTES
 
-    rows = table[table["family"] == "latency"]
+    rows = flat(table[table["family"] == "latency"])
     if rows.empty:
         return pd.DataFrame()
     rows = rows[rows["size_bytes"].isin(SUMMARY_SIZES_BYTES)].copy()
