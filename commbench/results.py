@@ -29,7 +29,6 @@ SCHEMA_VERSION = 1
 DEFAULT_STORAGE = Path(".benchmarks")
 
 
-
 def label(
     benchmark: Any,
     *,

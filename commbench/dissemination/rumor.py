@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 from scipy.special import lambertw
 
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import SIZE, Option, Protocol
 
 __all__ = ["PROTOCOLS", "RumorResult", "residue_equation", "rumor", "rumor_metrics"]
 
@@ -215,8 +215,15 @@ PROTOCOLS = (
         "rumor mongering (Demers et al. 1987) on the complete graph, synchronous cycles",
         _run,
         (
-            Option("n", int, 1000, "number of sites"),
-            Option("k", float, 2.0, "counter threshold, or 1/k chance of losing interest"),
+            Option("n", int, 1000, "number of sites", **SIZE),
+            Option(
+                "k",
+                float,
+                2.0,
+                "counter threshold, or 1/k chance of losing interest",
+                low=1,
+                high=1000,
+            ),
             Option("mode", str, "push", "who initiates the exchange", choices=("push", "pull")),
             Option("response", str, "feedback", "which contacts count", ("feedback", "blind")),
             Option("removal", str, "counter", "how interest is lost", ("counter", "coin")),
