@@ -14,8 +14,14 @@ cycle, so a site infected in cycle t spreads from cycle t + 1.
   reaches k; ``"coin"``: after each counted contact it loses interest with probability 1/k.
 * ``counting`` (feedback counters only): ``"consecutive"`` restarts the count at 0 after
   a necessary contact, so a site stops after k unnecessary contacts in a row;
-  ``"total"`` never restarts. Demers' Table 1 is reproduced by ``"consecutive"``; with
-  ``"total"`` the residue follows :func:`residue_equation` (s = 0.059 at k = 2, not 0.037).
+  ``"total"`` never restarts. ``"cycles"`` counts cycles, not contacts: a cycle in
+  which any of the site's contacts was necessary restarts the count, a cycle with only
+  unnecessary ones adds 1 (with blind counters: a cycle with any contact adds 1). With
+  push a site makes one contact a cycle, so ``"cycles"`` is ``"consecutive"``; with pull
+  an infective site answers every asker, and only ``"cycles"`` reproduces Demers'
+  Table 3 (s = 0.031, m = 2.7 at k = 1; per contact gives 0.071 and 2.2). Demers'
+  Table 1 is reproduced by ``"consecutive"``; with ``"total"`` the residue follows
+  :func:`residue_equation` (s = 0.059 at k = 2, not 0.037).
 * ``collisions`` (push): when c infective sites push to the same susceptible site in
   one cycle, ``"simultaneous"`` tells all c senders the site lacked the update (it
   did, at the start of the cycle); ``"first"`` tells one of them (uniformly chosen)
@@ -69,6 +75,9 @@ NEVER = -1
 """``informed_cycle`` of a site that never got the update."""
 
 _SUSCEPTIBLE, _INFECTIVE, _REMOVED = 0, 1, 2
+
+COUNTINGS = ("consecutive", "total", "cycles")
+"""What a counter counts (module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,8 @@ def rumor(
     """Run one rumor-mongering epidemic from site 0 (rules in the module docstring)."""
     if mode not in ("push", "pull") or response not in ("feedback", "blind"):
         raise ValueError("mode must be push or pull, response feedback or blind")
-    if removal not in ("counter", "coin") or counting not in ("consecutive", "total"):
-        raise ValueError("removal must be counter or coin, counting consecutive or total")
+    if removal not in ("counter", "coin") or counting not in COUNTINGS:
+        raise ValueError("removal must be counter or coin, counting consecutive, total or cycles")
     if collisions not in ("simultaneous", "first"):
         raise ValueError("collisions must be simultaneous or first")
     state = np.zeros(n, dtype=np.int8)
@@ -161,7 +170,17 @@ def rumor(
         messages += senders.size
         counted = ~necessary if response == "feedback" else np.ones(senders.size, dtype=bool)
         lose = np.zeros(n, dtype=bool)  # pull: a site can send several replies a cycle
-        if removal == "counter":
+        if removal == "counter" and counting == "cycles":
+            useful = np.zeros(n, dtype=bool)  # a necessary contact this cycle: restart
+            if response == "feedback":
+                useful[senders[necessary]] = True
+            charged = np.zeros(n, dtype=bool)  # only counted contacts this cycle: one more
+            charged[senders[counted]] = True
+            charged &= ~useful
+            count[useful] = 0
+            count[charged] += 1
+            lose[senders] = count[senders] >= k
+        elif removal == "counter":
             if response == "feedback" and counting == "consecutive":
                 count[senders[necessary]] = 0  # then this cycle's unnecessary ones count
             np.add.at(count, senders, counted)
@@ -227,7 +246,7 @@ PROTOCOLS = (
             Option("mode", str, "push", "who initiates the exchange", choices=("push", "pull")),
             Option("response", str, "feedback", "which contacts count", ("feedback", "blind")),
             Option("removal", str, "counter", "how interest is lost", ("counter", "coin")),
-            Option("counting", str, "consecutive", "feedback counter", ("consecutive", "total")),
+            Option("counting", str, "consecutive", "feedback counter", COUNTINGS),
             Option("collisions", str, "simultaneous", "push", ("simultaneous", "first")),
             Option("variant", str, None, "response-removal in one word (overrides)", VARIANTS),
         ),
