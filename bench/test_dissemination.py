@@ -30,6 +30,9 @@ def test_dissemination(benchmark, dissemination_case: SimCase) -> None:
     if case.protocol == "flood" and metrics["coverage"] == 1.0 and not options_failed(case):
         # connected (everyone reached) and nothing failed: the exact count
         assert metrics["messages"] == 2 * metrics["edges"] - (metrics["n"] - 1)
+    if case.protocol == "group":  # a tree over the members alone never touches a non-member
+        assert metrics["member-tree.nonmember_messages"] == 0.0
+        assert metrics["spanning-tree.nonmember_messages"] == metrics["n"] - metrics["members"]
     options = summary["options"]
     benchmark.group = f"dissemination {case.protocol}"
     benchmark.extra_info.update(

@@ -336,6 +336,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def _add_protocols(parser: argparse.ArgumentParser) -> None:
     """One sub-command per protocol, its options generated from the registry."""
     from commbench.dissemination import PROTOCOLS
+    from commbench.dissemination.protocol import RUNS, SEED
 
     parser.epilog = "protocols:\n" + "\n".join(
         f"  {name:20} {p.help}" for name, p in sorted(PROTOCOLS.items())
@@ -343,21 +344,35 @@ def _add_protocols(parser: argparse.ArgumentParser) -> None:
     protocols = parser.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL")
     for name, protocol in sorted(PROTOCOLS.items()):
         sub = protocols.add_parser(name, help=protocol.help, description=protocol.help)
-        for option in protocol.options:
-            kind = option.type if option.type is not bool else _boolean
+        for option in (*protocol.options, RUNS, SEED):
+            kind = option.parse if option.type is not bool else _boolean  # checks the range
             if option.choices and any("_" in str(c) for c in option.choices):
                 kind = _underscored  # random-regular and random_regular both work
             sub.add_argument(
-                f"--{option.name.replace('_', '-')}",
+                option.flag,
                 dest=option.name.replace("-", "_"),
                 type=kind,
                 default=option.default,
                 choices=option.choices,
-                help=f"{option.help} (default: {option.default})",
+                help=option.help_text(),
             )
-        sub.add_argument("--runs", type=int, default=1, help="seeded runs (default: 1)")
-        sub.add_argument("--seed", type=int, default=0, help="seed of the first run (default: 0)")
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _listen_address(text: str) -> str:
+    """``peer --listen``: HOST:PORT with PORT in 1..65533 (ZeroMQ takes PORT+1 and PORT+2)."""
+    from commbench.transports.sockets import PEER_PORTS, parse_host_port
+
+    try:
+        _, port = parse_host_port(text, port_required=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if port + PEER_PORTS - 1 > 65535:
+        raise argparse.ArgumentTypeError(
+            f"port {port}: the peer also listens on PORT+1 and PORT+2, so PORT must be at most "
+            f"{65536 - PEER_PORTS}"
+        )
+    return text
 
 
 def _underscored(text: str) -> str:
@@ -448,7 +463,9 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     )
 
     peer = sub.add_parser("peer", help="the echo side for LAN runs", description=cmd_peer.__doc__)
-    peer.add_argument("--listen", default="127.0.0.1:7800", metavar="HOST:PORT")
+    peer.add_argument(
+        "--listen", type=_listen_address, default="127.0.0.1:7800", metavar="HOST:PORT"
+    )
     peer.add_argument(
         "--allow-non-loopback",
         action="store_true",

@@ -11,7 +11,15 @@ from typing import Any
 from commbench.dissemination.protocol import Option, Protocol, simulate
 from commbench.registry import collect
 
-_MODULES = ("flooding", "anti_entropy", "rumor", "death_certificates", "tree_multicast", "plumtree")
+_MODULES = (
+    "flooding",
+    "anti_entropy",
+    "rumor",
+    "death_certificates",
+    "tree_multicast",
+    "group_multicast",
+    "plumtree",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import PROBABILITY, SIZE, Option, Protocol
 from commbench.dissemination.topologies import Graph
 
 __all__ = [
@@ -183,7 +183,8 @@ def _run(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, floa
     n = int(options["n"])
     alive = np.ones(n, dtype=bool)
     others = np.arange(1, n)  # the source, node 0, never fails
-    alive[rng.choice(others, size=round(options["fail_nodes"] * n), replace=False)] = False
+    dead = min(round(options["fail_nodes"] * n), others.size)  # 1.0: all but the source
+    alive[rng.choice(others, size=dead, replace=False)] = False
     result = anti_entropy(n, mode=options["mode"], rng=rng, alive=alive)
     return anti_entropy_metrics(result)
 
@@ -194,9 +195,15 @@ PROTOCOLS = (
         "anti-entropy on the complete graph: each live node contacts a random partner per round",
         _run,
         (
-            Option("n", int, 10_000, "number of nodes"),
+            Option("n", int, 10_000, "number of nodes", **SIZE),
             Option("mode", str, "push-pull", "exchange per contact", choices=MODES),
-            Option("fail_nodes", float, 0.0, "fraction of nodes (not the source) that are dead"),
+            Option(
+                "fail_nodes",
+                float,
+                0.0,
+                "fraction of nodes (not the source) that are dead",
+                **PROBABILITY,
+            ),
         ),
     ),
 )

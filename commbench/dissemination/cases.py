@@ -20,6 +20,8 @@ FLOOD_TOPOLOGIES: dict[str, dict[str, Any]] = {
     "ring": {},
 }
 FAILURE_RATES = (0.0, 0.1, 0.3, 0.5)
+GROUP_SIZES = (10, 100, 500)
+"""Members of the multicast group on the 1000-node overlay."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ def sim_cases(profile: str) -> list[SimCase]:
             opts = {"n": 1000, "k": float(k), "variant": variant, "mode": "push"}
             out.append(SimCase("rumor", opts, max(runs, 20), f"{variant}-k{k}", ("residue",)))
     out.append(SimCase("tree", {"routers": 1000, "members": 64}, runs, "r1000-m64"))
+    for m in GROUP_SIZES:  # messages that reach non-members: flooding against trees
+        opts = {"topology": "random_regular", "n": 1000, "degree": 6, "members": m}
+        out.append(SimCase("group", opts, runs, f"n1000-m{m}", ("group",)))
     for rate in FAILURE_RATES:
         tag = ("faults",)
         out.append(

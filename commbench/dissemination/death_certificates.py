@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from commbench.dissemination.anti_entropy import random_partners
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import COUNT, PROBABILITY, SIZE, Option, Protocol
 
 __all__ = [
     "CERT",
@@ -213,12 +213,18 @@ PROTOCOLS: tuple[Protocol, ...] = (
         "deletion by death certificates with dormant copies, push-pull anti-entropy",
         _run,
         (
-            Option("n", int, 1000, "number of sites"),
-            Option("tau", int, 10, "cycles a site keeps an active certificate"),
-            Option("r", int, 3, "retention sites that keep a dormant certificate"),
-            Option("fail_nodes", float, 0.01, "fraction of sites down while the deletion spreads"),
-            Option("down_cycles", int, 30, "cycles the failed sites stay down"),
-            Option("cycles", int, 80, "cycles simulated after the deletion"),
+            Option("n", int, 1000, "number of sites", **SIZE),
+            Option("tau", int, 10, "cycles a site keeps an active certificate", **COUNT),
+            Option("r", int, 3, "retention sites that keep a dormant certificate", low=0),
+            Option(
+                "fail_nodes",
+                float,
+                0.01,
+                "fraction of sites down while the deletion spreads",
+                **PROBABILITY,
+            ),
+            Option("down_cycles", int, 30, "cycles the failed sites stay down", low=0),
+            Option("cycles", int, 80, "cycles simulated after the deletion", **COUNT),
         ),
     ),
 )

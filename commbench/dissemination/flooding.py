@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import COUNT, PROBABILITY, SIZE, Option, Protocol
 from commbench.dissemination.topologies import TOPOLOGIES, Graph, fail_links, make_topology
 
 __all__ = [
@@ -202,20 +202,23 @@ def _run(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, floa
     if options["fail_links"] > 0:
         graph = fail_links(graph, options["fail_links"], rng)
     source = int(options["source"])
+    if source >= graph.n:
+        raise ValueError(f"--source {source}: the graph has nodes 0..{graph.n - 1}")
     alive = np.ones(graph.n, dtype=bool)
     others = np.delete(np.arange(graph.n), source)  # the source itself never fails
-    alive[rng.choice(others, size=round(options["fail_nodes"] * graph.n), replace=False)] = False
+    dead = min(round(options["fail_nodes"] * graph.n), others.size)  # 1.0: all but the source
+    alive[rng.choice(others, size=dead, replace=False)] = False
     result = flood(graph, source, p_flood=options["p_flood"], alive=alive, rng=rng)
     return {**flood_metrics(result), "n": float(graph.n), "edges": float(graph.edges)}
 
 
 TOPOLOGY_OPTIONS = (
     Option("topology", str, "random_regular", "graph family", choices=tuple(TOPOLOGIES)),
-    Option("n", int, 1000, "number of nodes"),
-    Option("degree", int, 4, "degree (random_regular)"),
-    Option("k", int, 2, "branching factor (kary_tree)"),
-    Option("m", int, 2, "edges per new node (barabasi_albert)"),
-    Option("p", float, 0.01, "edge probability (erdos_renyi)"),
+    Option("n", int, 1000, "number of nodes", **SIZE),
+    Option("degree", int, 4, "degree (random_regular)", **COUNT),
+    Option("k", int, 2, "branching factor (kary_tree)", **COUNT),
+    Option("m", int, 2, "edges per new node (barabasi_albert)", **COUNT),
+    Option("p", float, 0.01, "edge probability (erdos_renyi)", **PROBABILITY),
 )
 """Options shared by protocols that run on a generated topology."""
 
@@ -226,10 +229,28 @@ PROTOCOLS = (
         _run,
         (
             *TOPOLOGY_OPTIONS,
-            Option("p_flood", float, 1.0, "probability that a node forwards on first receipt"),
-            Option("fail_nodes", float, 0.0, "fraction of nodes (not the source) that are dead"),
-            Option("fail_links", float, 0.0, "fraction of links removed before the flood"),
-            Option("source", int, 0, "node that starts the flood"),
+            Option(
+                "p_flood",
+                float,
+                1.0,
+                "probability that a node forwards on first receipt",
+                **PROBABILITY,
+            ),
+            Option(
+                "fail_nodes",
+                float,
+                0.0,
+                "fraction of nodes (not the source) that are dead",
+                **PROBABILITY,
+            ),
+            Option(
+                "fail_links",
+                float,
+                0.0,
+                "fraction of links removed before the flood",
+                **PROBABILITY,
+            ),
+            Option("source", int, 0, "node that starts the flood", low=0),
         ),
         resolve=only_topology_params,
     ),

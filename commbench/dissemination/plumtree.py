@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from commbench.dissemination.flooding import flood
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import COUNT, PROBABILITY, SIZE, Option, Protocol
 from commbench.dissemination.topologies import Graph, fail_nodes, make_topology
 
 __all__ = [
@@ -248,6 +248,14 @@ def sequence_metrics(results: Sequence[Broadcast]) -> dict[str, float]:
     return out
 
 
+def _live(alive: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
+    """The live nodes, to broadcast from; ValueError naming the option if none is left."""
+    live = np.flatnonzero(alive)
+    if live.size == 0:
+        raise ValueError(f"--fail-nodes {options['fail_nodes']}: no live node to broadcast from")
+    return live
+
+
 def _run_plumtree(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
     if options["broadcasts"] < 2:
         raise ValueError("broadcasts must be at least 2: the first one builds the tree")
@@ -256,7 +264,7 @@ def _run_plumtree(options: Mapping[str, Any], rng: np.random.Generator) -> dict[
     first = plumtree_broadcast(graph, int(rng.integers(graph.n)), timeout=timeout, rng=rng)
     alive = fail_nodes(graph, options["fail_nodes"], rng)  # after the tree formed, unrepaired
     trees, floods = [first], []
-    for source in rng.choice(np.flatnonzero(alive), size=options["broadcasts"] - 1):
+    for source in rng.choice(_live(alive, options), size=options["broadcasts"] - 1):
         trees.append(
             plumtree_broadcast(
                 graph, int(source), trees[-1].eager, alive=alive, timeout=timeout, rng=rng
@@ -277,15 +285,15 @@ _DATA_METRICS = ("rmr", "reliability", "reliability_min", "last_hop", "payload")
 def _run_gossip(options: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
     graph = _overlay(options, rng)
     alive = fail_nodes(graph, options["fail_nodes"], rng)
-    sources = rng.choice(np.flatnonzero(alive), size=options["broadcasts"])
+    sources = rng.choice(_live(alive, options), size=options["broadcasts"])
     results = [push_gossip(graph, int(s), options["fanout"], alive=alive, rng=rng) for s in sources]
     metrics = sequence_metrics(results)
     return {k: metrics[k] for k in _DATA_METRICS}
 
 
 _OVERLAY_OPTIONS = (
-    Option("n", int, 1000, "overlay nodes"),
-    Option("degree", int, 6, "degree of the random regular overlay"),
+    Option("n", int, 1000, "overlay nodes", **SIZE),
+    Option("degree", int, 6, "degree of the random regular overlay", **COUNT),
 )
 
 PROTOCOLS: tuple[Protocol, ...] = (
@@ -296,10 +304,20 @@ PROTOCOLS: tuple[Protocol, ...] = (
         (
             *_OVERLAY_OPTIONS,
             Option(
-                "broadcasts", int, 10, "broadcasts from random live sources (first builds the tree)"
+                "broadcasts",
+                int,
+                10,
+                "broadcasts from random live sources (first builds the tree)",
+                low=2,
             ),
-            Option("fail_nodes", float, 0.0, "fraction of nodes failed after the first broadcast"),
-            Option("timeout", int, 6, "rounds between an IHAVE and the GRAFT it triggers"),
+            Option(
+                "fail_nodes",
+                float,
+                0.0,
+                "fraction of nodes failed after the first broadcast",
+                **PROBABILITY,
+            ),
+            Option("timeout", int, 6, "rounds between an IHAVE and the GRAFT it triggers", **COUNT),
         ),
     ),
     Protocol(
@@ -308,9 +326,9 @@ PROTOCOLS: tuple[Protocol, ...] = (
         _run_gossip,
         (
             *_OVERLAY_OPTIONS,
-            Option("fanout", int, 3, "neighbours each node pushes to on its first copy"),
-            Option("broadcasts", int, 10, "broadcasts from random live sources"),
-            Option("fail_nodes", float, 0.0, "fraction of failed nodes"),
+            Option("fanout", int, 3, "neighbours each node pushes to on its first copy", **COUNT),
+            Option("broadcasts", int, 10, "broadcasts from random live sources", **COUNT),
+            Option("fail_nodes", float, 0.0, "fraction of failed nodes", **PROBABILITY),
         ),
     ),
 )

@@ -14,8 +14,14 @@ cycle, so a site infected in cycle t spreads from cycle t + 1.
   reaches k; ``"coin"``: after each counted contact it loses interest with probability 1/k.
 * ``counting`` (feedback counters only): ``"consecutive"`` restarts the count at 0 after
   a necessary contact, so a site stops after k unnecessary contacts in a row;
-  ``"total"`` never restarts. Demers' Table 1 is reproduced by ``"consecutive"``; with
-  ``"total"`` the residue follows :func:`residue_equation` (s = 0.059 at k = 2, not 0.037).
+  ``"total"`` never restarts. ``"cycles"`` counts cycles, not contacts: a cycle in
+  which any of the site's contacts was necessary restarts the count, a cycle with only
+  unnecessary ones adds 1 (with blind counters: a cycle with any contact adds 1). With
+  push a site makes one contact a cycle, so ``"cycles"`` is ``"consecutive"``; with pull
+  an infective site answers every asker, and only ``"cycles"`` reproduces Demers'
+  Table 3 (s = 0.031, m = 2.7 at k = 1; per contact gives 0.071 and 2.2). Demers'
+  Table 1 is reproduced by ``"consecutive"``; with ``"total"`` the residue follows
+  :func:`residue_equation` (s = 0.059 at k = 2, not 0.037).
 * ``collisions`` (push): when c infective sites push to the same susceptible site in
   one cycle, ``"simultaneous"`` tells all c senders the site lacked the update (it
   did, at the start of the cycle); ``"first"`` tells one of them (uniformly chosen)
@@ -30,7 +36,15 @@ Metrics (:func:`rumor_metrics`), in Demers' notation:
 * ``traffic`` m: update-carrying messages (pushes, or replies by infective sites) per
   site (messages per site).
 * ``t_ave``: mean cycle at which a site got the update, over the sites that got it,
-  the initial site counting as cycle 0 (cycles).
+  the initial site counting as cycle 0 (cycles). The true mean delay: the headline.
+* ``t_ave_tabulated``: the statistic Demers' Tables 1 and 2 print as t_ave (cycles).
+  Every update-carrying message (a push, or a pull reply) that reaches a site
+  susceptible at the start of its cycle adds that cycle number; the sum is divided by
+  the sites reached, the initial site (cycle 0) included. A site hit by c pushes in
+  its infection cycle counts c times, so with push it exceeds ``t_ave`` (12.1
+  against 10.0 at k = 2 on 1000 sites); with pull a site gets one reply per cycle and
+  the two are equal. Only this reading reproduces the printed push columns
+  (CSL-89-1 p. 9 defines t_ave as the delay averaged over all sites).
 * ``t_last``: cycle in which the last site got the update (cycles).
 * ``cycles``: cycles until no site is infective (cycles).
 
@@ -38,7 +52,7 @@ Examples
 --------
 >>> result = rumor(7, k=2, rng=np.random.default_rng(0))
 >>> sorted(rumor_metrics(result))
-['cycles', 'residue', 't_ave', 't_last', 'traffic']
+['cycles', 'residue', 't_ave', 't_ave_tabulated', 't_last', 'traffic']
 >>> round(residue_equation(1), 4)  # s = exp(-2 (1 - s))
 0.2032
 """
@@ -53,7 +67,7 @@ from typing import Any
 import numpy as np
 from scipy.special import lambertw
 
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import SIZE, Option, Protocol
 
 __all__ = ["PROTOCOLS", "RumorResult", "residue_equation", "rumor", "rumor_metrics"]
 
@@ -62,14 +76,22 @@ NEVER = -1
 
 _SUSCEPTIBLE, _INFECTIVE, _REMOVED = 0, 1, 2
 
+COUNTINGS = ("consecutive", "total", "cycles")
+"""What a counter counts (module docstring)."""
+
 
 @dataclass(frozen=True)
 class RumorResult:
-    """One run: the cycle each site got the update (``NEVER``), messages, cycles run."""
+    """One run: the cycle each site got the update (``NEVER``), messages, cycles run.
+
+    ``tabulated_cycle_sum``: over the messages that reached a site susceptible at the
+    start of their cycle, the sum of their cycle numbers (``t_ave_tabulated``'s numerator).
+    """
 
     informed_cycle: np.ndarray
     messages: int
     cycles: int
+    tabulated_cycle_sum: int
 
 
 def residue_equation(k: float) -> float:
@@ -116,8 +138,8 @@ def rumor(
     """Run one rumor-mongering epidemic from site 0 (rules in the module docstring)."""
     if mode not in ("push", "pull") or response not in ("feedback", "blind"):
         raise ValueError("mode must be push or pull, response feedback or blind")
-    if removal not in ("counter", "coin") or counting not in ("consecutive", "total"):
-        raise ValueError("removal must be counter or coin, counting consecutive or total")
+    if removal not in ("counter", "coin") or counting not in COUNTINGS:
+        raise ValueError("removal must be counter or coin, counting consecutive, total or cycles")
     if collisions not in ("simultaneous", "first"):
         raise ValueError("collisions must be simultaneous or first")
     state = np.zeros(n, dtype=np.int8)
@@ -126,7 +148,7 @@ def rumor(
     informed_cycle = np.full(n, NEVER, dtype=np.int64)
     informed_cycle[0] = 0
     everyone = np.arange(n)
-    messages = cycle = 0
+    messages = cycle = tabulated = 0
     while cycle < max_cycles and np.any(state == _INFECTIVE):
         cycle += 1
         if mode == "push":
@@ -134,6 +156,7 @@ def rumor(
             receivers = _others(senders, n, rng)
             necessary = state[receivers] == _SUSCEPTIBLE
             new = receivers[necessary]
+            tabulated += cycle * new.size  # every push to a susceptible site, collisions too
             if collisions == "first":
                 necessary[necessary] = _first_per_target(new, rng)
         else:
@@ -143,10 +166,21 @@ def rumor(
             senders, receivers = partners[replied], askers[replied]
             necessary = state[receivers] == _SUSCEPTIBLE
             new = receivers[necessary]
+            tabulated += cycle * new.size  # one reply per asker: each new site once
         messages += senders.size
         counted = ~necessary if response == "feedback" else np.ones(senders.size, dtype=bool)
         lose = np.zeros(n, dtype=bool)  # pull: a site can send several replies a cycle
-        if removal == "counter":
+        if removal == "counter" and counting == "cycles":
+            useful = np.zeros(n, dtype=bool)  # a necessary contact this cycle: restart
+            if response == "feedback":
+                useful[senders[necessary]] = True
+            charged = np.zeros(n, dtype=bool)  # only counted contacts this cycle: one more
+            charged[senders[counted]] = True
+            charged &= ~useful
+            count[useful] = 0
+            count[charged] += 1
+            lose[senders] = count[senders] >= k
+        elif removal == "counter":
             if response == "feedback" and counting == "consecutive":
                 count[senders[necessary]] = 0  # then this cycle's unnecessary ones count
             np.add.at(count, senders, counted)
@@ -156,17 +190,19 @@ def rumor(
         state[lose] = _REMOVED
         state[new] = _INFECTIVE
         informed_cycle[new] = cycle
-    return RumorResult(informed_cycle, messages, cycle)
+    return RumorResult(informed_cycle, messages, cycle, tabulated)
 
 
 def rumor_metrics(result: RumorResult) -> dict[str, float]:
-    """``residue``, ``traffic``, ``t_ave``, ``t_last``, ``cycles`` (module docstring)."""
+    """``residue``, ``traffic``, ``t_ave``, ``t_ave_tabulated``, ``t_last``, ``cycles``
+    (module docstring)."""
     got = result.informed_cycle[result.informed_cycle != NEVER]
     n = result.informed_cycle.size
     return {
         "residue": float(1.0 - got.size / n),
         "traffic": float(result.messages / n),
         "t_ave": float(got.mean()),
+        "t_ave_tabulated": float(result.tabulated_cycle_sum / got.size),
         "t_last": float(got.max()),
         "cycles": float(result.cycles),
     }
@@ -198,12 +234,19 @@ PROTOCOLS = (
         "rumor mongering (Demers et al. 1987) on the complete graph, synchronous cycles",
         _run,
         (
-            Option("n", int, 1000, "number of sites"),
-            Option("k", float, 2.0, "counter threshold, or 1/k chance of losing interest"),
+            Option("n", int, 1000, "number of sites", **SIZE),
+            Option(
+                "k",
+                float,
+                2.0,
+                "counter threshold, or 1/k chance of losing interest",
+                low=1,
+                high=1000,
+            ),
             Option("mode", str, "push", "who initiates the exchange", choices=("push", "pull")),
             Option("response", str, "feedback", "which contacts count", ("feedback", "blind")),
             Option("removal", str, "counter", "how interest is lost", ("counter", "coin")),
-            Option("counting", str, "consecutive", "feedback counter", ("consecutive", "total")),
+            Option("counting", str, "consecutive", "feedback counter", COUNTINGS),
             Option("collisions", str, "simultaneous", "push", ("simultaneous", "first")),
             Option("variant", str, None, "response-removal in one word (overrides)", VARIANTS),
         ),

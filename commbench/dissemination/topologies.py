@@ -332,7 +332,10 @@ def make_topology(name: str, n: int, *, seed: Seed = None, **params: Any) -> Gra
         generator = TOPOLOGIES[name]
     except KeyError:
         raise ValueError(f"unknown topology {name!r}; choose from {sorted(TOPOLOGIES)}") from None
-    graph = generator(n, seed=seed, **params)
+    try:
+        graph = generator(n, seed=seed, **params)
+    except nx.NetworkXException as exc:  # e.g. Barabasi-Albert with m >= n
+        raise ValueError(f"{name}: {exc}") from None
     recorded = seed if isinstance(seed, int) else None
     return Graph(graph.adjacency, name, {**graph.params, "seed": recorded, **params})
 

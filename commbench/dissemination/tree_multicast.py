@@ -51,7 +51,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, dijkstra, minimum_spanning_tree
 
-from commbench.dissemination.protocol import Option, Protocol
+from commbench.dissemination.protocol import COUNT, Option, Protocol
 from commbench.dissemination.underlay import Underlay, make_underlay
 
 __all__ = [
@@ -228,11 +228,21 @@ PROTOCOLS: tuple[Protocol, ...] = (
         help="End System Multicast trees vs unicast and IP multicast over a Waxman underlay",
         run=_run_tree,
         options=(
-            Option("routers", int, 1000, "routers in the Waxman underlay"),
-            Option("members", int, 64, "group members, one per random distinct router"),
-            Option("max_degree", int, 4, "children per member in the bounded tree"),
-            Option("alpha", float, 0.1, "Waxman distance scale (fraction of sqrt 2)"),
-            Option("beta", float, 0.05, "Waxman link probability at distance 0"),
+            Option("routers", int, 1000, "routers in the Waxman underlay", low=2, high=10_000),
+            Option("members", int, 64, "group members, one per random distinct router", low=2),
+            Option("max_degree", int, 4, "children per member in the bounded tree", **COUNT),
+            Option(
+                "alpha", float, 0.1, "Waxman distance scale (fraction of sqrt 2)", low=0, above=True
+            ),
+            Option(
+                "beta",
+                float,
+                0.05,
+                "Waxman link probability at distance 0",
+                low=0,
+                high=1,
+                above=True,
+            ),
             Option("kind", str, "all", "tree kind", choices=("all", *KINDS)),
         ),
     ),

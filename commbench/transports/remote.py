@@ -16,7 +16,7 @@ CONNECT_TIMEOUT_S = 5.0
 def peer_fingerprint(peer: str, timeout_s: float = CONNECT_TIMEOUT_S) -> dict[str, Any]:
     """The machine fingerprint of the peer at HOST:PORT; UserError if it does not answer."""
     try:
-        host, port = parse_host_port(peer)
+        host, port = parse_host_port(peer, port_required=True)
     except ValueError as exc:
         raise UserError(f"--peer {peer}: {exc}") from None
     try:

@@ -40,12 +40,25 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
-def parse_host_port(text: str) -> tuple[str, int]:
-    """``"127.0.0.1:0"`` -> ("127.0.0.1", 0); ``"[::1]:9000"`` -> ("::1", 9000)."""
+PEER_PORTS = 3
+"""Consecutive ports a LAN peer (``commbench peer``) uses: TCP/UDP, ZeroMQ REP, PULL."""
+
+
+def parse_host_port(text: str, *, port_required: bool = False) -> tuple[str, int]:
+    """``"127.0.0.1:0"`` -> ("127.0.0.1", 0); ``"[::1]:9000"`` -> ("::1", 9000).
+
+    The port must be in 0..65535, 0 meaning "the OS chooses"; with ``port_required``
+    (an address to connect to, or one a peer announces) it must be in 1..65535.
+    ValueError with the reason otherwise.
+    """
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
         raise ValueError(f"{text!r} is not HOST:PORT")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    number = int(port)
+    low = 1 if port_required else 0
+    if not low <= number <= 65535:
+        raise ValueError(f"port {number} is outside {low}..65535")
+    return host.strip("[]") or "127.0.0.1", number
 
 
 # ---------------------------------------------------------------- server side
