@@ -141,3 +141,42 @@ def test_tcp_against_sockperf(benchmark, unsupported, placement, size_bytes: int
     )
     benchmark.extra_info["params"]["size_bytes"] = size_bytes
     record_samples(benchmark, suite.one_way_ns / 1e9)
+
+
+def test_c_helper_against_sockperf(benchmark, unsupported) -> None:
+    """The native TCP floor (native/pingpong_sock.c) beside sockperf, alternately, 64 B,
+    same core: two C ping-pongs of the same thing, target within 5% (issue 11). Best of
+    ``C_ALTERNATIONS`` p50s each: single sockperf runs here vary by up to 20%."""
+    from commbench.transports.native import FLOORS, build
+
+    placement = placements(spinning=False)[0]
+    params = {"size_bytes": SIZE_BYTES, "placement": placement.name}
+    c_helper, sockperf = (next(f for f in FLOORS["tcp"] if f.tool == t) for t in TOOLS)
+    try:
+        build()
+        helper_runs, sockperf_p50 = [], []
+        for _ in range(C_ALTERNATIONS):
+            run = c_helper.run(placement, SIZE_BYTES, SOCKPERF_COUNT * 5, max_seconds=30.0)
+            helper_runs.append(run)
+            reference = sockperf.run(placement, SIZE_BYTES, SOCKPERF_COUNT * 5, seconds=1)
+            sockperf_p50.append(float(np.median(reference.one_way_ns)))
+    except Unsupported as exc:
+        unsupported("reference", "tcp-c-helper", params, str(exc))
+    best = min(helper_runs, key=lambda r: np.median(r.rtt_ns))
+    helper_p50 = float(np.median(best.one_way_ns))
+    _label(
+        benchmark,
+        "tcp-c-helper",
+        placement,
+        "sockperf ping-pong (C)",
+        {
+            "suite_one_way_p50_ns": helper_p50,
+            "reference_one_way_p50_ns": min(sockperf_p50),
+            "ratio": helper_p50 / min(sockperf_p50),
+        },
+    )
+    record_samples(benchmark, best.one_way_ns / 1e9)
+
+
+TOOLS = ("c-helper", "sockperf")
+C_ALTERNATIONS = 5
