@@ -1,13 +1,14 @@
 """Accuracy against references, side by side in one run.
 
-- TCP: the suite's round trip vs a minimal hand-written Python ping-pong (same
-  size, same placement); target within 10%.
+- TCP, UDS, UDP, ZeroMQ REQ/REP (tcp://, ipc://): the suite's round trip vs a
+  minimal hand-written Python ping-pong (same size, same placement); target within 10%.
+- The native TCP floor (native/, C) vs sockperf, 64 B same core; target within 5%.
 - MPI: the suite's small-message one-way latency vs ``mpiexec -n 2 python -m
   mpi4py.bench pingpong``; target within 15%.
 - sockperf (C), where installed: the C-level TCP line; no target.
 
 The two sides are run alternately ``ALTERNATIONS`` times and the best of each is
-compared (median RTT for TCP; mean one-way for MPI, the only figure mpi4py.bench
+compared (median RTT for the hand-written loops; mean one-way for MPI, the only figure mpi4py.bench
 prints): on a shared machine a single pair of runs mostly measures the neighbours.
 Each benchmark's rounds are the suite's one-way latencies of its best run; the
 figures and the ratio are in ``extra_info.metrics``.
@@ -23,7 +24,7 @@ from commbench.transports import TRANSPORTS, Unsupported
 from commbench.transports.latency import record_samples
 from commbench.transports.placement import placements
 from commbench.transports.reference import (
-    handwritten_tcp_rtt_ns,
+    handwritten_rtt_ns,
     sockperf_available,
     sockperf_tcp_one_way_ns,
 )
@@ -51,13 +52,28 @@ def _label(benchmark, subject: str, placement, reference: str, metrics: dict) ->
     )
 
 
+HANDWRITTEN = {
+    "tcp": "tcp",
+    "uds": "uds",
+    "udp": "udp",
+    "zmq-reqrep-tcp": "zmq-tcp",
+    "zmq-reqrep-ipc": "zmq-ipc",
+}
+"""Suite transport -> the kind of minimal hand-written loop it is compared with."""
+
+
+@pytest.mark.parametrize("transport", list(HANDWRITTEN))
 @pytest.mark.parametrize("placement", placements(spinning=False), ids=lambda p: p.name)
-def test_tcp_against_handwritten_pingpong(benchmark, placement) -> None:
+def test_against_handwritten_pingpong(benchmark, placement, transport: str) -> None:
     suite_runs, reference_p50 = [], []
-    with TRANSPORTS["tcp"].open(placement, {}) as link:
+    with TRANSPORTS[transport].open(placement, {}) as link:
         for _ in range(ALTERNATIONS):
-            reference = handwritten_tcp_rtt_ns(
-                SIZE_BYTES, COUNT, client_cpu=placement.client_cpu, server_cpu=placement.peer_cpu
+            reference = handwritten_rtt_ns(
+                HANDWRITTEN[transport],
+                SIZE_BYTES,
+                COUNT,
+                client_cpu=placement.client_cpu,
+                server_cpu=placement.peer_cpu,
             )
             reference_p50.append(float(np.median(reference)))
             suite_runs.append(link.measure(SIZE_BYTES, COUNT, 30.0))
@@ -65,7 +81,7 @@ def test_tcp_against_handwritten_pingpong(benchmark, placement) -> None:
     suite_p50 = float(np.median(best.rtt_ns))
     _label(
         benchmark,
-        "tcp",
+        transport,
         placement,
         "hand-written Python ping-pong",
         {
