@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from commbench.results import SCHEMA_VERSION
+from commbench.results import SCHEMA_VERSION, label
 from commbench.transports import TRANSPORTS, Unsupported
 from commbench.transports.latency import record_samples
 from commbench.transports.placement import placements
@@ -196,3 +196,72 @@ def test_c_helper_against_sockperf(benchmark, unsupported) -> None:
 
 TOOLS = ("c-helper", "sockperf")
 C_ALTERNATIONS = 5
+
+
+RECV_CHUNK_SIZES_BYTES = (4096, 65536, 2**20)
+RECV_CHUNKS_BYTES = (0, 1024)  # 0: one preallocated buffer (recv_into); 1024: recv(1024)
+
+
+_RECV_CHUNK_RUNS: dict[tuple, dict[int, np.ndarray]] = {}
+
+
+def _recv_chunk_runs(placement, size_bytes: int, count: int) -> dict[int, np.ndarray]:
+    """Every reader of RECV_CHUNKS_BYTES, alternately; the best run (median) of each, RTT ns.
+    Measured once for the benchmarks of all readers at this placement and size."""
+    key = (placement, size_bytes, count)
+    if key not in _RECV_CHUNK_RUNS:
+        runs: dict[int, list[np.ndarray]] = {chunk: [] for chunk in RECV_CHUNKS_BYTES}
+        for _ in range(ALTERNATIONS):
+            for chunk in RECV_CHUNKS_BYTES:
+                runs[chunk].append(
+                    handwritten_rtt_ns(
+                        "tcp",
+                        size_bytes,
+                        count,
+                        client_cpu=placement.client_cpu,
+                        server_cpu=placement.peer_cpu,
+                        recv_chunk_bytes=chunk,
+                    )
+                )
+        _RECV_CHUNK_RUNS[key] = {chunk: min(r, key=np.median) for chunk, r in runs.items()}
+    return _RECV_CHUNK_RUNS[key]
+
+
+@pytest.mark.parametrize("recv_chunk_bytes", RECV_CHUNKS_BYTES)
+@pytest.mark.parametrize("size_bytes", RECV_CHUNK_SIZES_BYTES)
+@pytest.mark.parametrize("placement", placements(spinning=False), ids=lambda p: p.name)
+def test_tcp_recv_chunks(
+    benchmark, request, placement, size_bytes: int, recv_chunk_bytes: int
+) -> None:
+    """Issue 15: what reading a big reply ``recv(1024)`` at a time costs against one large
+    buffer (``recv_chunk_bytes`` 0, ``recv_into``), on the same hand-written TCP
+    ping-pong, run alternately. Latency rows, subject ``tcp-recv-chunks``."""
+    from commbench.stats import percentiles
+    from commbench.transports.latency import round_trips_for
+
+    count = round_trips_for(size_bytes, request.config.getoption("--profile"))
+    best = _recv_chunk_runs(placement, size_bytes, count)
+    one_way = best[recv_chunk_bytes] / 2
+    benchmark.group = f"latency {size_bytes} B localhost: recv(1024) vs one buffer"
+    label(
+        benchmark,
+        family="latency",
+        subject="tcp-recv-chunks",
+        params={
+            "transport": "tcp-recv-chunks",
+            "size_bytes": size_bytes,
+            "placement": placement.name,
+            "client_cpu": placement.client_cpu,
+            "peer_cpu": placement.peer_cpu,
+            "path": "localhost",
+            "recv_chunk_bytes": recv_chunk_bytes,
+            "reader": "recv(N), joined" if recv_chunk_bytes else "recv_into one buffer",
+            "alternations": ALTERNATIONS,
+        },
+        metrics={
+            **{f"one_way_{k}_ns": v for k, v in percentiles(one_way).items() if k != "n"},
+            "round_trips": int(one_way.size),
+            "over_one_buffer_p50": float(np.median(best[recv_chunk_bytes]) / np.median(best[0])),
+        },
+    )
+    record_samples(benchmark, one_way / 1e9)

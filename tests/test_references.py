@@ -65,3 +65,13 @@ def test_handwritten_pingpong_of_every_kind(kind: str) -> None:
 def test_handwritten_pingpong_refuses_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown kind 'sctp'"):
         handwritten_rtt_ns("sctp", 64, 10, client_cpu=0, server_cpu=0)
+
+
+def test_handwritten_pingpong_reads_in_chunks() -> None:
+    cpu = available_cpus()[0]
+    rtt = handwritten_rtt_ns(
+        "tcp", 65536, 20, client_cpu=cpu, server_cpu=cpu, warmup=2, recv_chunk_bytes=1024
+    )
+    assert rtt.shape == (20,) and (rtt > 1000).all()
+    with pytest.raises(ValueError, match="stream sockets"):
+        handwritten_rtt_ns("udp", 64, 10, client_cpu=cpu, server_cpu=cpu, recv_chunk_bytes=1024)

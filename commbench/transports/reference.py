@@ -77,7 +77,7 @@ while True:
 HANDWRITTEN_KINDS = ("tcp", "uds", "udp", "zmq-tcp", "zmq-ipc")
 
 
-def _stream_client(kind: str, address: str, size_bytes: int):
+def _stream_client(kind: str, address: str, size_bytes: int, recv_chunk_bytes: int = 0):
     if kind == "uds":
         sock = socket.socket(socket.AF_UNIX)
         sock.settimeout(30)
@@ -88,7 +88,7 @@ def _stream_client(kind: str, address: str, size_bytes: int):
     message = b"x" * size_bytes
     buf = bytearray(size_bytes)
     view = memoryview(buf)
-    sendall, recv_into = sock.sendall, sock.recv_into
+    sendall, recv_into, recv = sock.sendall, sock.recv_into, sock.recv
 
     def round_trip() -> None:
         sendall(message)
@@ -96,7 +96,19 @@ def _stream_client(kind: str, address: str, size_bytes: int):
         while got < size_bytes:
             got += recv_into(view[got:])
 
-    return round_trip, sock.close
+    def chunked_round_trip() -> None:  # the textbook loop: recv(N) until all arrived
+        sendall(message)
+        chunks, got = [], 0
+        while got < size_bytes:
+            chunk = recv(recv_chunk_bytes)
+            if not chunk:
+                raise ConnectionError("the server closed mid-reply")
+            chunks.append(chunk)
+            got += len(chunk)
+        if len(b"".join(chunks)) != size_bytes:
+            raise RuntimeError("the echo returned another length")
+
+    return (chunked_round_trip if recv_chunk_bytes else round_trip), sock.close
 
 
 def _udp_client(address: str, size_bytes: int):
@@ -141,8 +153,13 @@ def handwritten_rtt_ns(
     client_cpu: int,
     server_cpu: int,
     warmup: int = 100,
+    recv_chunk_bytes: int = 0,
 ) -> np.ndarray:
     """RTTs (ns) of a minimal Python ping-pong on loopback, pinned as given.
+
+    *recv_chunk_bytes* (``tcp``, ``uds``): 0 reads the reply into one preallocated
+    buffer (``recv_into``); N > 0 reads it N bytes at a time with ``recv(N)``, joined
+    at the end, as the textbook echo client does.
 
     *kind*: ``tcp``, ``uds``, ``udp`` (no loss handling: a lost datagram ends in the
     30 s timeout), ``zmq-tcp`` or ``zmq-ipc`` (REQ/REP). A few lines on each side, no
@@ -150,6 +167,8 @@ def handwritten_rtt_ns(
     """
     if kind not in HANDWRITTEN_KINDS:
         raise ValueError(f"unknown kind {kind!r} (one of {', '.join(HANDWRITTEN_KINDS)})")
+    if recv_chunk_bytes and kind not in ("tcp", "uds"):
+        raise ValueError(f"recv_chunk_bytes is for stream sockets (tcp, uds), not {kind}")
     script = SERVERS["zmq" if kind.startswith("zmq") else "udp" if kind == "udp" else "stream"]
     server = subprocess.Popen(
         [sys.executable, "-c", script, str(server_cpu), str(size_bytes), kind.removeprefix("zmq-")],
@@ -169,7 +188,7 @@ def handwritten_rtt_ns(
         elif kind == "udp":
             round_trip, close = _udp_client(address, size_bytes)
         else:
-            round_trip, close = _stream_client(kind, address, size_bytes)
+            round_trip, close = _stream_client(kind, address, size_bytes, recv_chunk_bytes)
         rtt = np.empty(count, dtype=np.int64)
         clock = time.perf_counter_ns
         for _ in range(warmup):
