@@ -235,7 +235,8 @@ def test_tcp_recv_chunks(
 ) -> None:
     """Issue 15: what reading a big reply ``recv(1024)`` at a time costs against one large
     buffer (``recv_chunk_bytes`` 0, ``recv_into``), on the same hand-written TCP
-    ping-pong, run alternately. Latency rows, subject ``tcp-recv-chunks``."""
+    ping-pong, run alternately. Latency rows, one subject per reader (``tcp-recv1024``,
+    ``tcp-recv-into``) so that tables keyed by subject keep them apart."""
     from commbench.stats import percentiles
     from commbench.transports.latency import round_trips_for
 
@@ -243,12 +244,13 @@ def test_tcp_recv_chunks(
     best = _recv_chunk_runs(placement, size_bytes, count)
     one_way = best[recv_chunk_bytes] / 2
     benchmark.group = f"latency {size_bytes} B localhost: recv(1024) vs one buffer"
+    subject = f"tcp-recv{recv_chunk_bytes}" if recv_chunk_bytes else "tcp-recv-into"
     label(
         benchmark,
         family="latency",
-        subject="tcp-recv-chunks",
+        subject=subject,
         params={
-            "transport": "tcp-recv-chunks",
+            "transport": subject,
             "size_bytes": size_bytes,
             "placement": placement.name,
             "client_cpu": placement.client_cpu,
