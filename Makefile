@@ -48,7 +48,7 @@ $(NATIVE_BUILD)/pingpong_sock $(NATIVE_BUILD)/pingpong_shm: $(NATIVE_BUILD)/%: n
 
 $(NATIVE_BUILD)/pingpong_zmq: native/pingpong_zmq.c native/common.h $(STAMP) /usr/include/zmq.h | $(NATIVE_BUILD)
 	@test -n "$(ZMQ_LIB)" || { echo "no libzmq*.so in pyzmq's wheel under $(VENV)" >&2; exit 2; }
-	gcc $(NATIVE_CFLAGS) -o $@ $< $(ZMQ_LIB) -Wl,-rpath,$(abspath $(dir $(ZMQ_LIB)))
+	gcc $(NATIVE_CFLAGS) -pthread -o $@ $< $(ZMQ_LIB) -Wl,-rpath,$(abspath $(dir $(ZMQ_LIB)))
 
 $(NATIVE_BUILD)/pingpong_mpi: native/pingpong_mpi.c native/common.h $(STAMP) | $(NATIVE_BUILD)
 	$(BIN)/mpicc $(NATIVE_CFLAGS) -Wno-unused-function -o $@ $<

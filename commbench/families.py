@@ -259,7 +259,7 @@ register(
         libraries=("pyzmq", "mpi4py", "mpich"),
         summary=f"{_R}.transports.latency:print_latency_summary",
         components="commbench.doctor:transport_components",
-        expected_s={"quick": 125, "full": 540},
+        expected_s={"quick": 190, "full": 600},
     )
 )
 register(

@@ -128,8 +128,8 @@ def test_missing_helper_is_an_unsupported_reason(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv(n.BUILD_ENV, str(tmp_path))  # nothing built here
     with pytest.raises(Unsupported, match="make native"):
         n.FLOORS["uds"][0].run(_placement(False), 64, COUNT)
-    with pytest.raises(Unsupported, match="no native floor"):
-        n.floors_for("zmq-reqrep-inproc")
+    with pytest.raises(Unsupported, match="no native floor for zmq-pubsub-1"):
+        n.floors_for("zmq-pubsub-1")
 
 
 def test_size_limits_are_unsupported() -> None:
@@ -207,3 +207,17 @@ def test_interpreter_share_drops_missing_figures() -> None:
         ]
     )
     assert n.interpreter_share(table).empty
+
+
+def test_port_bound_reads_proc_net() -> None:
+    import socket
+
+    with socket.socket() as listener, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        assert not n.port_bound(port)  # bound, not yet listening
+        listener.listen(1)
+        assert n.port_bound(port)
+        udp.bind(("127.0.0.1", 0))
+        assert n.port_bound(udp.getsockname()[1], "udp")
+    assert not n.port_bound(port)

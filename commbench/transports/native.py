@@ -6,9 +6,10 @@ measure the same thing without the interpreter, at the same placement and size:
 * ``c-helper``: the small C programs of ``native/`` (built by ``make native``):
   a raw ping-pong over TCP, Unix domain stream sockets or UDP (``pingpong_sock``),
   two processes spinning on a shared mapping (``pingpong_shm``, the C twin of
-  ``shm.py``), ZeroMQ REQ/REP linked against the libzmq bundled in pyzmq's wheel
-  (``pingpong_zmq``), MPI_Send/MPI_Recv built with the venv's ``mpicc`` and run by
-  its ``mpiexec`` (``pingpong_mpi``). Every round trip is timed (CLOCK_MONOTONIC).
+  ``shm.py``), ZeroMQ REQ/REP (tcp://, ipc://, inproc:// with the REP a thread) linked
+  against the libzmq bundled in pyzmq's wheel (``pingpong_zmq``), MPI_Send/MPI_Recv
+  built with the venv's ``mpicc`` and run by its ``mpiexec`` (``pingpong_mpi``).
+  Every round trip is timed (CLOCK_MONOTONIC).
 * ``sockperf`` (Debian): TCP and UDP ping-pong; every round trip from its full log.
 * ``qperf`` (Debian), a second opinion for TCP and UDP: it prints only the mean,
   so its "samples" are one mean round trip per run.
@@ -51,7 +52,7 @@ TOOLS = ("c-helper", "sockperf", "qperf", "iperf3")
 SOCKPERF_MAX_BYTES = 65506  # sockperf refuses larger messages
 UDP_MAX_BYTES = 65507
 WARMUP_ROUND_TRIPS = 1000
-START_GRACE_S = 0.3  # for a reference server to listen before its client connects
+SERVER_START_S = 10.0  # for a reference server to bind its port (a loaded host is slow)
 MPI_LAUNCH_ALLOWANCE_S = 60.0
 
 
@@ -341,7 +342,7 @@ def _which(tool: str, package: str) -> str:
 
 
 @contextlib.contextmanager
-def _server(command: list[str]) -> Iterator[subprocess.Popen]:
+def _server(command: list[str], port: int, protocol: str = "tcp") -> Iterator[subprocess.Popen]:
     """A reference tool's server, ended by its PID (and its children's, qperf forks).
 
     It stays in this session: a server in a session of its own (``setsid``) is in
@@ -350,12 +351,31 @@ def _server(command: list[str]) -> Iterator[subprocess.Popen]:
     """
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(START_GRACE_S)
-        if server.poll() is not None:
-            raise FloorError(f"{Path(command[3]).name} server exited ({server.returncode})")
+        deadline = time.monotonic() + SERVER_START_S
+        while not port_bound(port, protocol):
+            if server.poll() is not None:
+                raise FloorError(f"{Path(command[3]).name} server exited ({server.returncode})")
+            if time.monotonic() > deadline:
+                raise FloorError(f"{Path(command[3]).name} server did not bind port {port}")
+            time.sleep(0.01)
         yield server
     finally:
         _end(server)
+
+
+def port_bound(port: int, protocol: str = "tcp") -> bool:
+    """Whether a socket of this machine listens on (TCP) or is bound to (UDP) *port*, read
+    from /proc/net: no packet sent, so the server is not disturbed by the question."""
+    for table in (f"/proc/net/{protocol}", f"/proc/net/{protocol}6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state = fields[1], fields[3]
+                if int(local.rsplit(":", 1)[1], 16) == port and (
+                    protocol == "udp" or state == "0A"  # 0A: TCP_LISTEN
+                ):
+                    return True
+    return False
 
 
 def _children(pid: int) -> list[int]:
@@ -434,12 +454,16 @@ def _sockperf_floor(protocol: str) -> RunFloor:
         if size_bytes > SOCKPERF_MAX_BYTES:
             raise Unsupported(f"sockperf sends at most {SOCKPERF_MAX_BYTES} B")
         kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
-        port = str(_free_port(kind))
+        port_number = _free_port(kind)
+        port = str(port_number)
         flags = ["--tcp"] if protocol == "tcp" else []
         peer = placement.client_cpu if placement.peer_cpu is None else placement.peer_cpu
         where = ["-i", "127.0.0.1", "-p", port]
         server = ["taskset", "-c", str(peer), sockperf, "server", *flags, *where]
-        with _server(server), tempfile.TemporaryDirectory(prefix="commbench-sockperf-") as tmp:
+        with (
+            _server(server, port_number, protocol),
+            tempfile.TemporaryDirectory(prefix="commbench-sockperf-") as tmp,
+        ):
             log = Path(tmp) / "full.csv"
             client = ["taskset", "-c", str(placement.client_cpu), sockperf, "ping-pong"]
             client += [*flags, *where, "-m", str(max(size_bytes, 14)), "-t", str(seconds)]
@@ -492,11 +516,12 @@ def _qperf_floor(protocol: str) -> RunFloor:
         qperf = _which("qperf", "qperf")
         if protocol == "udp" and size_bytes > UDP_MAX_BYTES:
             raise Unsupported(f"{size_bytes} B exceeds one UDP datagram ({UDP_MAX_BYTES} B)")
-        listen, data = str(_free_port()), str(_free_port())
+        listen_port = _free_port()
+        listen, data = str(listen_port), str(_free_port())
         peer = placement.client_cpu if placement.peer_cpu is None else placement.peer_cpu
         # qperf's server has no bind option: it listens on every interface while it runs;
         # the client talks to 127.0.0.1 only.
-        with _server(["taskset", "-c", str(peer), qperf, "-lp", listen]):
+        with _server(["taskset", "-c", str(peer), qperf, "-lp", listen], listen_port):
             client = ["taskset", "-c", str(placement.client_cpu), qperf, "127.0.0.1"]
             client += ["-lp", listen, "-ip", data, "-m", str(size_bytes), "-t", str(seconds)]
             client += ["-uu", f"{protocol}_lat"]
@@ -550,10 +575,11 @@ def _iperf3_stream(
 ) -> StreamSamples:
     """iperf3 over loopback TCP: *count* writes of *size_bytes*, both ends pinned."""
     iperf3 = _which("iperf3", "iperf3")
-    port = str(_free_port())
+    port_number = _free_port()
+    port = str(port_number)
     peer = placement.client_cpu if placement.peer_cpu is None else placement.peer_cpu
     where = ["-B", "127.0.0.1", "-p", port]
-    with _server(["taskset", "-c", str(peer), iperf3, "-s", "-1", *where]):
+    with _server(["taskset", "-c", str(peer), iperf3, "-s", "-1", *where], port_number):
         client = ["taskset", "-c", str(placement.client_cpu), iperf3, "-c", "127.0.0.1"]
         client += [*where[2:], "-n", str(count * size_bytes), "-l", str(size_bytes), "-J"]
         try:
@@ -597,6 +623,13 @@ FLOORS: dict[str, tuple[Floor, ...]] = {
     ),
     "zmq-reqrep-ipc": (
         Floor("c-helper", f"{_C}: libzmq REQ/REP ipc://", _c_floor("pingpong_zmq", "ipc")),
+    ),
+    "zmq-reqrep-inproc": (
+        Floor(
+            "c-helper",
+            f"{_C}: libzmq REQ/REP inproc://, REP a thread on the same context",
+            _c_floor("pingpong_zmq", "inproc"),
+        ),
     ),
     "shm-floor": (
         Floor(
