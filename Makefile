@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= quick
 SUITE ?= all
 
-.PHONY: bench bench-report test lint clean
+.PHONY: bench bench-report test lint clean native
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,16 +14,46 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's Chromium, for the real-browser test of the HTML report, and sockperf, the
-# C-level TCP reference line (needs root or sudo)
-DEBIAN_TOOLS := /usr/bin/chromium /usr/bin/sockperf
+# Debian's Chromium, for the real-browser test of the HTML report (needs root or sudo)
+DEBIAN_TOOLS := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(DEBIAN_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium sockperf
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-bench: $(STAMP)
+# The native floors (commbench/transports/native.py): sockperf and qperf (C TCP/UDP
+# ping-pong), iperf3 (TCP stream), and libzmq3-dev for zmq.h, the header the ZeroMQ
+# helper is compiled with (it links the libzmq bundled in pyzmq's wheel, not Debian's)
+FLOOR_TOOLS := /usr/bin/sockperf /usr/bin/qperf /usr/bin/iperf3 /usr/include/zmq.h
+
+$(FLOOR_TOOLS) &:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sockperf qperf iperf3 libzmq3-dev
+
+# The C helpers of native/, built with the system gcc (MPI: the venv's mpicc, against
+# the wheel's MPICH) into NATIVE_BUILD, which git ignores
+NATIVE_BUILD ?= native/build
+NATIVE_CFLAGS := -O2 -Wall -Wextra -std=gnu11
+ZMQ_LIB = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/pyzmq.libs/libzmq*.so*))
+NATIVE_HELPERS := $(addprefix $(NATIVE_BUILD)/pingpong_,sock shm zmq mpi)
+
+native: $(NATIVE_HELPERS)
+
+$(NATIVE_BUILD):
+	mkdir -p $@
+
+$(NATIVE_BUILD)/pingpong_sock $(NATIVE_BUILD)/pingpong_shm: $(NATIVE_BUILD)/%: native/%.c native/common.h | $(NATIVE_BUILD)
+	gcc $(NATIVE_CFLAGS) -o $@ $<
+
+$(NATIVE_BUILD)/pingpong_zmq: native/pingpong_zmq.c native/common.h $(STAMP) /usr/include/zmq.h | $(NATIVE_BUILD)
+	@test -n "$(ZMQ_LIB)" || { echo "no libzmq*.so in pyzmq's wheel under $(VENV)" >&2; exit 2; }
+	gcc $(NATIVE_CFLAGS) -pthread -o $@ $< $(ZMQ_LIB) -Wl,-rpath,$(abspath $(dir $(ZMQ_LIB)))
+
+$(NATIVE_BUILD)/pingpong_mpi: native/pingpong_mpi.c native/common.h $(STAMP) | $(NATIVE_BUILD)
+	$(BIN)/mpicc $(NATIVE_CFLAGS) -Wno-unused-function -o $@ $<
+
+bench: $(STAMP) $(FLOOR_TOOLS) native
 	$(BIN)/commbench run --suite $(SUITE) --profile $(PROFILE)
 
 # How long the report takes on RESULT and on 10 copies of it (bench/report_timing.py)
@@ -31,7 +61,7 @@ bench-report: $(STAMP)
 	@test -n "$(RESULT)" || { echo "usage: make bench-report RESULT=path/to/result.json" >&2; exit 2; }
 	$(BIN)/python bench/report_timing.py $(RESULT)
 
-test: $(STAMP) $(DEBIAN_TOOLS)
+test: $(STAMP) $(DEBIAN_TOOLS) $(FLOOR_TOOLS) native
 	$(BIN)/python -m pytest tests
 
 lint: $(STAMP)
@@ -39,4 +69,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .benchmarks reports/*.html
+	rm -rf $(VENV) .benchmarks reports/*.html $(NATIVE_BUILD)

@@ -68,8 +68,26 @@ def transport_components() -> list[Component]:
         distribution("mpich"),
         executable("mpiexec", hint="mpiexec is missing: pip install mpich"),
         executable("sockperf", hint="sockperf is missing: apt-get install sockperf"),
+        executable("qperf", hint="qperf is missing: apt-get install qperf"),
+        executable("iperf3", hint="iperf3 is missing: apt-get install iperf3"),
+        *native_helper_components(),
     ]
     out += [Component("transport", name, "registered") for name in TRANSPORTS]
+    return out
+
+
+def native_helper_components() -> list[Component]:
+    """The C helpers of native/ (the native floors): built or not."""
+    import os
+
+    from commbench.transports.native import helper_path
+
+    out = []
+    for helper in ("pingpong_sock", "pingpong_shm", "pingpong_zmq", "pingpong_mpi"):
+        path = helper_path(helper)
+        built = os.access(path, os.X_OK)
+        missing = "" if built else f"{path} is not built: make native"
+        out.append(Component("native helper", helper, "built" if built else None, missing))
     return out
 
 

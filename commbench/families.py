@@ -233,7 +233,11 @@ register(
     Family(
         name="latency",
         title="Latency",
-        bench_modules=("bench/test_latency.py", "bench/test_transport_references.py"),
+        bench_modules=(
+            "bench/test_latency.py",
+            "bench/test_transport_references.py",
+            "bench/test_native_floors.py",
+        ),
         rows=(
             RowFamily(
                 "latency",
@@ -248,12 +252,14 @@ register(
                 "Reference checks",
                 builders=f"{_R}.transports.references:REFERENCE_BUILDERS",
             ),
+            RowFamily("floor", "Native floors (C helpers, sockperf, qperf)"),
+            RowFamily("floor-stream", "Native stream floors (C helper, iperf3)"),
         ),
         knobs=("latency_sizes_bytes", "latency_round_trips", "latency_max_seconds"),
         libraries=("pyzmq", "mpi4py", "mpich"),
         summary=f"{_R}.transports.latency:print_latency_summary",
         components="commbench.doctor:transport_components",
-        expected_s={"quick": 90, "full": 420},
+        expected_s={"quick": 190, "full": 600},
     )
 )
 register(

@@ -7,6 +7,8 @@ import pytest
 
 from commbench.transports.placement import available_cpus
 from commbench.transports.reference import (
+    HANDWRITTEN_KINDS,
+    handwritten_rtt_ns,
     handwritten_tcp_rtt_ns,
     parse_sockperf,
     sockperf_available,
@@ -50,3 +52,26 @@ def test_handwritten_pingpong_times_every_round_trip() -> None:
     rtt = handwritten_tcp_rtt_ns(64, 200, client_cpu=cpu, server_cpu=cpu, warmup=10)
     assert rtt.shape == (200,) and rtt.dtype == np.int64
     assert (rtt > 1000).all()  # a loopback round trip takes more than 1 µs
+
+
+@pytest.mark.parametrize("kind", HANDWRITTEN_KINDS)
+def test_handwritten_pingpong_of_every_kind(kind: str) -> None:
+    cpu = available_cpus()[0]
+    rtt = handwritten_rtt_ns(kind, 64, 100, client_cpu=cpu, server_cpu=cpu, warmup=10)
+    assert rtt.shape == (100,) and rtt.dtype == np.int64
+    assert (rtt > 1000).all() and (rtt < 1e9).all()
+
+
+def test_handwritten_pingpong_refuses_an_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown kind 'sctp'"):
+        handwritten_rtt_ns("sctp", 64, 10, client_cpu=0, server_cpu=0)
+
+
+def test_handwritten_pingpong_reads_in_chunks() -> None:
+    cpu = available_cpus()[0]
+    rtt = handwritten_rtt_ns(
+        "tcp", 65536, 20, client_cpu=cpu, server_cpu=cpu, warmup=2, recv_chunk_bytes=1024
+    )
+    assert rtt.shape == (20,) and (rtt > 1000).all()
+    with pytest.raises(ValueError, match="stream sockets"):
+        handwritten_rtt_ns("udp", 64, 10, client_cpu=cpu, server_cpu=cpu, recv_chunk_bytes=1024)

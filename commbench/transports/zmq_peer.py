@@ -82,15 +82,19 @@ def serve_rep(
 ) -> None:
     """Echo requests and run the sink's control requests until *stop* is set."""
     rep.rcvtimeo = POLL_MS
-    recv, send = rep.recv_multipart, rep.send_multipart
+    recv, send = rep.recv, rep.send
     last: dict[str, Any] = {"error": "no stream was started"}
     while stop is None or not stop.is_set():
         try:
-            frames = recv(copy=False)
+            first = recv(copy=False)
         except zmq.Again:
             continue
+        if not first.more:  # a single-frame request, the echo's case: one call each way
+            send(first, copy=False)
+            continue
+        frames = [first, *rep.recv_multipart(copy=False)]  # the rest of this message
         if len(frames) != 3 or frames[0].bytes != CONTROL:
-            send(frames, copy=False)
+            rep.send_multipart(frames, copy=False)
             continue
         verb = frames[1].bytes
         if verb == b"start" and pull is not None:
