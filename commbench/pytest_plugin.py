@@ -46,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="a JSON file to benchmark beside the built-in corpus (repeatable)",
     )
+    group.addoption(
+        "--keep-raw-samples",
+        action="store_true",
+        default=False,
+        help="with --benchmark-save-data: keep every raw sample of the benchmarks that "
+        "also store an HdrHistogram (latency), not just the histogram",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,3 +93,26 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         block["peer"] = peer
         block["peer_machine"] = peer_fingerprint(peer)
     output_json["commbench"] = block
+    if not config.getoption("--keep-raw-samples"):
+        drop_raw_samples_of_histograms(output_json)
+
+
+def drop_raw_samples_of_histograms(output_json: dict) -> int:
+    """Leave out ``stats.data`` of every benchmark that holds its distribution as an
+    HdrHistogram (``extra_info["histogram"]``); returns how many were left out.
+
+    Those are the benchmarks with :data:`commbench.transports.latency.HISTOGRAM_MIN_ROUNDS`
+    samples or more stored by ``record_samples``: latency (2,000 to 10,000 round trips
+    per case) and the transport references; the families RPC and messaging will be too.
+    Keep raw samples: marshalling (pytest-benchmark's own calibrated rounds, each the mean
+    of many iterations: 5 to a few hundred rounds, exact values the comparisons rank),
+    dissemination (5 seeded runs) and throughput (a few timed streams); their arrays are
+    small. pytest-benchmark's own ``stats`` (min .. iqr, ops, rounds) stay as computed from
+    the raw samples. Only the JSON written is changed: the benchmarks in memory keep their
+    data.
+    """
+    dropped = 0
+    for bench in output_json.get("benchmarks", []):
+        if "histogram" in (bench.get("extra_info") or {}):
+            dropped += bench.get("stats", {}).pop("data", None) is not None
+    return dropped

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commbench import stats
+from commbench import histograms, stats
 from commbench.errors import UserError
 from commbench.jsonfile import read_json
 from commbench.parallel import run_all
@@ -27,7 +27,6 @@ SCHEMA_VERSION = 1
 """Version of the extra_info / commbench layout; bump when it changes shape."""
 
 DEFAULT_STORAGE = Path(".benchmarks")
-
 
 
 def label(
@@ -221,10 +220,28 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
             row.update(extra.get("params") or {})
             row.update({f"metric.{k}": v for k, v in (extra.get("metrics") or {}).items()})
             row.update({k: stats.get(k) for k in STAT_COLUMNS})
-            row["samples"] = _sorted_samples(stats.get("data"))
+            row["samples"] = samples_of(bench)
             row["noise"] = noise_flags(row["samples"])
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def samples_of(bench: dict[str, Any]) -> np.ndarray | None:
+    """One benchmark's samples in seconds, sorted ascending: the raw ``stats.data`` when the
+    file has them (older files, ``--keep-raw-samples``, the families that keep raw samples),
+    else the HdrHistogram in ``extra_info["histogram"]`` decoded (each sample at its
+    bucket's median-equivalent value, within 0.05%: :mod:`commbench.histograms`); None
+    when the file has neither, or they cannot be read."""
+    raw = _sorted_samples(bench["stats"].get("data"))
+    if raw is not None:
+        return raw
+    encoded = (bench.get("extra_info") or {}).get("histogram")
+    if not isinstance(encoded, str):
+        return None
+    try:
+        return histograms.decode(encoded)
+    except ValueError:
+        return None
 
 
 def _sorted_samples(data: Any) -> np.ndarray | None:
