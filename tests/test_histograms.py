@@ -21,6 +21,7 @@ import pytest
 from hdrh.histogram import HdrHistogram
 
 from commbench import histograms, stats
+from commbench.compare import NO_SAMPLES, compare_runs
 from commbench.pytest_plugin import drop_raw_samples_of_histograms
 from commbench.results import load_results, load_run, samples_of
 
@@ -224,15 +225,17 @@ def test_older_files_with_raw_samples_still_load() -> None:
         assert np.array_equal(samples, raw[name])  # exactly the raw samples, sorted
 
 
-def _latency_doc_with_histograms(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
-    """latency_a.json as commbench writes it now: histograms, no raw samples."""
-    doc = json.loads(LATENCY_PAIR[0].read_text())
+def _latency_doc_with_histograms(
+    tmp_path: Path, source: Path = LATENCY_PAIR[0]
+) -> tuple[Path, dict[str, np.ndarray]]:
+    """A raw-sample latency file as commbench writes it now: histograms, no raw samples."""
+    doc = json.loads(source.read_text())
     raw = {}
     for bench in doc["benchmarks"]:
         raw[bench["name"]] = np.sort(np.asarray(bench["stats"]["data"]))
         bench["extra_info"]["histogram"] = histograms.encode(raw[bench["name"]])
     assert drop_raw_samples_of_histograms(doc) == len(doc["benchmarks"])
-    path = tmp_path / "compact.json"
+    path = tmp_path / f"compact_{source.name}"
     path.write_text(json.dumps(doc, indent=4))
     return path, raw
 
@@ -323,3 +326,16 @@ def test_result_files_keep_histograms_not_raw_samples_and_pytest_benchmark_reads
 def test_keep_raw_samples_keeps_them_beside_the_histogram(pytester: pytest.Pytester) -> None:
     many = _run_inner(pytester, "--keep-raw-samples")["test_many"]
     assert len(many["stats"]["data"]) == 500 and "histogram" in many["extra_info"]
+
+
+def test_a_comparison_of_two_histogram_files_gives_the_verdicts_of_the_raw_files(
+    tmp_path: Path,
+) -> None:
+    compact = [_latency_doc_with_histograms(tmp_path, source)[0] for source in LATENCY_PAIR]
+    raw = compare_runs(load_results(list(LATENCY_PAIR)).table(), *map(str, LATENCY_PAIR))
+    hist = compare_runs(load_results(compact).table(), *map(str, compact))
+    assert len(hist) == len(raw) == 75
+    assert NO_SAMPLES not in set(hist["verdict"])
+    assert (hist["ratio"] == raw["ratio"]).all()  # medians: pytest-benchmark's, exact
+    assert np.abs(hist["ci_low"] / raw["ci_low"] - 1).max() < 2e-3
+    assert (hist["verdict"] == raw["verdict"]).mean() >= 0.97
