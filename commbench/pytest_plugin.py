@@ -75,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the suites the user named: a component they need that is missing is a user "
         "error; under --suite all it is an unsupported row only",
     )
+    group.addoption(
+        "--keep-raw-samples",
+        action="store_true",
+        default=False,
+        help="with --benchmark-save-data: keep every raw sample of the benchmarks that "
+        "also store an HdrHistogram (latency), not just the histogram",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -120,6 +127,31 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         block["peer"] = peer
         block["peer_machine"] = peer_fingerprint(peer)
     output_json["commbench"] = block
+    if not config.getoption("--keep-raw-samples"):
+        drop_raw_samples_of_histograms(output_json)
+
+
+def drop_raw_samples_of_histograms(output_json: dict) -> int:
+    """Leave out ``stats.data`` of every benchmark that holds its distribution as an
+    HdrHistogram (``extra_info["histogram"]``); returns how many were left out.
+
+    Those are the benchmarks with :data:`commbench.transports.latency.HISTOGRAM_MIN_ROUNDS`
+    samples or more stored by ``record_samples``: latency (2,000 to 10,000 round trips
+    per case) and the transport references; the families RPC and messaging will be too.
+    Keep raw samples: marshalling (pytest-benchmark's own calibrated rounds, each the mean
+    of many iterations, exact values the comparisons rank: 5 to 50 rounds in the quick
+    profile, 15 to 1,000 in the full one; 5.3 MB of a full result file's 7.8 MB),
+    dissemination (5 seeded runs) and throughput (a few timed streams). With them a full
+    result file of the four families is 7.8 MB (100 MB when latency kept every round
+    trip). pytest-benchmark's own ``stats`` (min .. iqr, ops, rounds) stay as computed
+    from the raw samples. Only the JSON written is changed: the benchmarks in memory keep
+    their data.
+    """
+    dropped = 0
+    for bench in output_json.get("benchmarks", []):
+        if "histogram" in (bench.get("extra_info") or {}):
+            dropped += bench.get("stats", {}).pop("data", None) is not None
+    return dropped
 
 
 def record_unsupported(
