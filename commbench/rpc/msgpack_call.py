@@ -68,6 +68,8 @@ def bind(payload: Payload, exchange: Any) -> Bound:
         if reply[0] != request_id:
             raise WrongAnswer(f"reply to call {request_id} carries id {reply[0]}")
         if reply[1] != doc:
-            raise WrongAnswer(f"reply to call {request_id} differs at {first_difference(doc, reply[1])}")
+            raise WrongAnswer(
+                f"reply to call {request_id} differs at {first_difference(doc, reply[1])}"
+            )
 
     return Bound(call, check)

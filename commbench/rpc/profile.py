@@ -1,0 +1,64 @@
+"""The rpc family's knobs, one frozen dataclass per profile (folded into profiles.py later)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RpcProfile:
+    name: str
+    payloads: tuple[str, ...]  # corpus payload names (commbench.corpus), sweep included
+    sweep_sizes_bytes: tuple[int, ...]  # which sweep payloads to generate
+    placements: tuple[str, ...]  # "same-core", "cross-core"
+    calls: int  # timed calls per latency case (payloads under LARGE_BYTES)
+    calls_large: int  # timed calls per latency case at or above LARGE_BYTES
+    warmup: int
+    max_seconds: float  # per case: every loop is bounded in time
+    concurrency: tuple[int, ...]  # calls in flight for the load sweep
+    load_seconds: float  # per concurrency level
+    open_loop_fraction: float  # open-loop rate as a fraction of the measured maximum
+    reference_calls: int  # the side-by-side references
+
+
+LARGE_BYTES = 100_000
+
+QUICK = RpcProfile(
+    name="quick",
+    payloads=("rpc", "sweep-10KB", "sweep-1MB"),
+    sweep_sizes_bytes=(10_000, 1_000_000),
+    placements=("cross-core",),
+    calls=400,
+    calls_large=30,
+    warmup=20,
+    max_seconds=3.0,
+    concurrency=(1, 4, 16),
+    load_seconds=1.0,
+    open_loop_fraction=0.5,
+    reference_calls=1000,
+)
+
+FULL = RpcProfile(
+    name="full",
+    payloads=("rpc", "github", "sweep-100B", "sweep-1KB", "sweep-10KB", "sweep-100KB",
+              "sweep-1MB"),
+    sweep_sizes_bytes=(100, 1_000, 10_000, 100_000, 1_000_000),
+    placements=("same-core", "cross-core"),
+    calls=5000,
+    calls_large=200,
+    warmup=100,
+    max_seconds=20.0,
+    concurrency=(1, 4, 16, 64),
+    load_seconds=3.0,
+    open_loop_fraction=0.5,
+    reference_calls=5000,
+)  # fmt: skip
+
+PROFILES = {p.name: p for p in (QUICK, FULL)}
+
+
+def profile(name: str) -> RpcProfile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})") from None
