@@ -20,10 +20,10 @@ class AioServicer(rpc_pb2_grpc.BenchServicer):
     def __init__(self, options: dict[str, Any]) -> None:
         self.logic = proto_call.EchoLogic(options)
 
-    async def Echo(self, request: Any, context: Any) -> Any:  # noqa: N802 (the stub's name)
+    async def Echo(self, request: Any, context: Any) -> Any:
         return self.logic.echo(request)
 
-    async def Read(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def Read(self, request: Any, context: Any) -> Any:
         return self.logic.read(request)
 
 

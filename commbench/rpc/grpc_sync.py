@@ -24,10 +24,10 @@ class Servicer(rpc_pb2_grpc.BenchServicer):
     def __init__(self, options: dict[str, Any]) -> None:
         self.logic = proto_call.EchoLogic(options)
 
-    def Echo(self, request: Any, context: Any) -> Any:  # noqa: N802 (the stub's name)
+    def Echo(self, request: Any, context: Any) -> Any:
         return self.logic.echo(request)
 
-    def Read(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Read(self, request: Any, context: Any) -> Any:
         return self.logic.read(request)
 
 
