@@ -40,10 +40,12 @@ class Bound:
     ``call`` does the whole call as a user of the framework sees it: marshal the
     request, send, wait, unmarshal the reply. ``check`` (not timed) raises
     :class:`WrongAnswer` unless the reply is the document sent with that id.
+    ``document(reply)`` gives the reply's document as plain Python (for tests).
     """
 
     call: Callable[[int], Any]
     check: Callable[[Any, int], None]
+    document: Callable[[Any], Any]
 
 
 class Client(Protocol):

@@ -113,7 +113,7 @@ class Client:
                 where = first_difference(doc, reply["result"])
                 raise WrongAnswer(f"reply to call {request_id} differs at {where}")
 
-        return Bound(call, check)
+        return Bound(call, check, lambda reply: reply["result"])
 
     def close(self) -> None:
         self.http.close()

@@ -72,4 +72,4 @@ def bind(payload: Payload, exchange: Any) -> Bound:
                 f"reply to call {request_id} differs at {first_difference(doc, reply[1])}"
             )
 
-    return Bound(call, check)
+    return Bound(call, check, lambda reply: reply[1])

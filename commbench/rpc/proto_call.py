@@ -41,7 +41,12 @@ def bind(payload: Payload, send: Any) -> Bound:
         if reply.WhichOneof("body") != field or getattr(reply, field) != expected:
             raise WrongAnswer(f"reply to call {request_id} is not the {field} document sent")
 
-    return Bound(call, check)
+    def document(reply: Any) -> Any:
+        from commbench.codecs.proto_convert import to_plain
+
+        return to_plain(getattr(reply, field))
+
+    return Bound(call, check, document)
 
 
 class EchoLogic:
