@@ -68,6 +68,7 @@ class Framework:
     requires: tuple[str, ...] = ()  # importable modules the adapter needs
     tls: bool = False  # can run with TLS
     one_call_per_connection: bool = False  # REQ/REP, a plain TCP connection
+    multiplexed: bool = False  # many calls in flight on one connection (HTTP/2)
 
     def load(self) -> ModuleType:
         """The adapter module; :class:`Unsupported` with the reason when it cannot load."""
@@ -83,9 +84,9 @@ FRAMEWORKS: dict[str, Framework] = {
     f.name: f
     for f in (
         Framework("grpc", "grpc_sync", "gRPC (grpcio, sync server)", "protobuf",
-                  requires=("grpc",), tls=True),
+                  requires=("grpc",), tls=True, multiplexed=True),
         Framework("grpc-aio", "grpc_aio", "gRPC (grpcio, asyncio server)", "protobuf",
-                  requires=("grpc",), tls=True),
+                  requires=("grpc",), tls=True, multiplexed=True),
         Framework("connect-proto", "connect", "Connect (connect-python, protobuf)", "protobuf",
                   {"json": False}, requires=("connectrpc", "pyqwest", "uvicorn")),
         Framework("connect-json", "connect", "Connect (connect-python, JSON)", "json",

@@ -66,3 +66,49 @@ def latency_cases(prof: RpcProfile) -> list[Case]:
         for placement in rpc_placements(prof)
         for name, payload in payloads.items()
     ]
+
+
+@dataclass(frozen=True)
+class LoadCase:
+    """Calls under load: *concurrency* in flight (closed loop), or open loop when None."""
+
+    framework: Framework
+    placement: Placement
+    payload: Payload
+    size_bytes: int
+    concurrency: int | None  # None: open loop at a fraction of the measured maximum
+
+    @property
+    def id(self) -> str:
+        mode = "open" if self.concurrency is None else f"c{self.concurrency}"
+        return f"{self.framework.name}-{self.placement.name}-{self.payload.name}-{mode}"
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "framework": self.framework.name,
+            "encoding": self.framework.encoding,
+            "payload": self.payload.name,
+            "size_bytes": self.size_bytes,
+            "placement": self.placement.name,
+            "client_cpu": self.placement.client_cpu,
+            "server_cpu": self.placement.peer_cpu,
+            "path": "localhost",
+            "measure": "open-loop" if self.concurrency is None else "concurrency",
+            "tls": False,
+        }
+
+
+LOAD_PAYLOAD = "rpc"
+
+
+def load_cases(prof: RpcProfile) -> list[LoadCase]:
+    """Concurrency levels then the open loop, per framework, on the widest placement."""
+    payload = GENERATORS[LOAD_PAYLOAD](0)
+    size = compact_json_size(payload.value)
+    placement = rpc_placements(prof)[-1]  # cross-core where there are two cores
+    levels: list[int | None] = [*prof.concurrency, None]
+    return [
+        LoadCase(framework, placement, payload, size, level)
+        for framework in FRAMEWORKS.values()
+        for level in levels
+    ]

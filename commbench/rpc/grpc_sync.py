@@ -48,13 +48,14 @@ def add_port(server: Any, listen: str, options: dict[str, Any]) -> int:
 
 
 def serve(listen: str, options: dict[str, Any], ready: Callable[[dict[str, Any]], None]) -> None:
-    workers = int(options.get("workers", 8))
+    workers = int(options.get("workers", 16))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=CHANNEL_OPTIONS)
     rpc_pb2_grpc.add_BenchServicer_to_server(Servicer(options), server)
     port = add_port(server, listen, options)
     server.start()
     host = listen.rpartition(":")[0]
-    ready({"listen": [host, port], "max_message_bytes": proto_call.MAX_MESSAGE_BYTES})
+    ready({"listen": [host, port], "max_message_bytes": proto_call.MAX_MESSAGE_BYTES,
+           "server_workers": workers})  # fmt: skip
     try:
         threading.Event().wait()
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from commbench.rpc import Client, Framework, Unsupported, load
@@ -23,6 +24,20 @@ class Open:
     framework: Framework
     server: ServerProcess
     client: Client
+    adapter: ModuleType
+    options: dict[str, Any]
+
+    def more_clients(self, n: int) -> list[Client]:
+        """*n* clients for *n* calls in flight: the same one where calls multiplex (HTTP/2),
+        else this one and n - 1 new connections (close those with :func:`close_all`)."""
+        if self.framework.multiplexed:
+            return [self.client] * n
+        return [self.client] + [
+            self.adapter.connect(self.server.address, self.options) for _ in range(n - 1)
+        ]
+
+    def connections(self, n: int) -> int:
+        return 1 if self.framework.multiplexed else n
 
     @property
     def info(self) -> dict[str, Any]:
@@ -49,7 +64,13 @@ def open_pair(
     except BaseException:
         server.stop()
         raise
-    return Open(framework, server, client)
+    return Open(framework, server, client, adapter, merged)
+
+
+def close_all(clients: list[Client], keep: Client) -> None:
+    """Close the clients :meth:`Open.more_clients` opened (not *keep*, the pair's own)."""
+    for client in {id(c): c for c in clients if c is not keep}.values():
+        client.close()
 
 
 class ServerPool:

@@ -60,7 +60,7 @@ class Client:
         host, port = address["listen"]
         self.sock = socket.create_connection((host, port), timeout=options.get("timeout_s", 30.0))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.info = {"connections": 1}
+        self.info: dict[str, Any] = {}
 
     def bind(self, payload: Payload) -> Bound:
         return msgpack_call.bind(payload, exchange_over(self.sock))
