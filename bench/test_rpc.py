@@ -7,6 +7,8 @@ result file holds the whole latency distribution in seconds.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from commbench.results import label
@@ -14,6 +16,7 @@ from commbench.rpc import Unsupported
 from commbench.rpc.calls import closed_loop
 from commbench.rpc.cases import Case, LoadCase, latency_cases, load_cases
 from commbench.rpc.loadgen import closed_loop_load, open_loop
+from commbench.rpc.marshal import codec_ns
 from commbench.rpc.pool import ServerPool, close_all
 from commbench.rpc.profile import profile as rpc_profile
 from commbench.stats import percentiles
@@ -58,6 +61,8 @@ def test_rpc_latency(benchmark, request, server_pool, unsupported, rpc_case: Cas
         bound = pair.client.bind(case.payload)
     except Unsupported as exc:
         unsupported("rpc", case.framework.name, params, str(exc))
+    gc.collect()
+    gc.freeze()  # what the suite holds is not scanned by the collections the calls cause
     samples = closed_loop(
         bound,
         count=case.calls(prof),
@@ -68,6 +73,7 @@ def test_rpc_latency(benchmark, request, server_pool, unsupported, rpc_case: Cas
     assert samples.calls > 0, f"no call completed ({samples.failed} failed: {samples.errors})"
     benchmark.group = f"rpc {case.payload.name} {case.placement.name}"
     stats = percentiles(samples.latency_ns)
+    codec = codec_ns(case.framework.codec, case.payload, max_seconds=prof.codec_seconds)
     client_cpu = samples.per_call(samples.client_cpu_s)
     server_cpu = samples.per_call(samples.server_cpu_s)
     cpu = (client_cpu or 0.0) + (server_cpu or 0.0)
@@ -86,6 +92,8 @@ def test_rpc_latency(benchmark, request, server_pool, unsupported, rpc_case: Cas
             "server_cpu_s_per_call": server_cpu,
             "calls_per_cpu_s": 1.0 / cpu if cpu > 0 else None,
             "elapsed_s": samples.elapsed_s,
+            **codec,
+            "marshalling_share": codec["codec_ns"] / stats["p50"],
         },
     )
     record_samples(benchmark, samples.latency_ns / 1e9)

@@ -65,6 +65,7 @@ class Framework:
     label: str
     encoding: str
     options: dict[str, Any] = field(default_factory=dict)
+    codec: str = ""  # the codec work of one echo, commbench.rpc.marshal.CODECS
     requires: tuple[str, ...] = ()  # importable modules the adapter needs
     tls: bool = False  # can run with TLS
     one_call_per_connection: bool = False  # REQ/REP, a plain TCP connection
@@ -80,23 +81,25 @@ class Framework:
         return importlib.import_module(f"commbench.rpc.{self.module}")
 
 
+_CONNECT = ("connectrpc", "pyqwest", "uvicorn")
+
 FRAMEWORKS: dict[str, Framework] = {
     f.name: f
     for f in (
         Framework("grpc", "grpc_sync", "gRPC (grpcio, sync server)", "protobuf",
-                  requires=("grpc",), tls=True, multiplexed=True),
+                  codec="protobuf", requires=("grpc",), tls=True, multiplexed=True),
         Framework("grpc-aio", "grpc_aio", "gRPC (grpcio, asyncio server)", "protobuf",
-                  requires=("grpc",), tls=True, multiplexed=True),
+                  codec="protobuf", requires=("grpc",), tls=True, multiplexed=True),
         Framework("connect-proto", "connect", "Connect (connect-python, protobuf)", "protobuf",
-                  {"json": False}, requires=("connectrpc", "pyqwest", "uvicorn")),
+                  {"json": False}, codec="protobuf", requires=_CONNECT),
         Framework("connect-json", "connect", "Connect (connect-python, JSON)", "json",
-                  {"json": True}, requires=("connectrpc", "pyqwest", "uvicorn")),
+                  {"json": True}, codec="protobuf-json", requires=_CONNECT),
         Framework("jsonrpc", "jsonrpc", "JSON-RPC 2.0 over HTTP/1.1 (uvicorn, httpx)", "json",
-                  requires=("uvicorn", "httpx", "orjson"), tls=True),
+                  codec="json", requires=("uvicorn", "httpx", "orjson"), tls=True),
         Framework("zmq", "zmq_reqrep", "ZeroMQ REQ/REP + msgpack", "msgpack",
-                  requires=("zmq", "msgpack"), one_call_per_connection=True),
+                  codec="msgpack", requires=("zmq", "msgpack"), one_call_per_connection=True),
         Framework("tcp", "tcp_msgpack", "raw TCP, length-prefixed msgpack", "msgpack",
-                  requires=("msgpack",), one_call_per_connection=True),
+                  codec="msgpack", requires=("msgpack",), one_call_per_connection=True),
         Framework("thrift", "missing", "Thrift (thriftpy2)", "thrift",
                   {"reason": "thriftpy2 adapter not written yet"}, requires=("thriftpy2",)),
         Framework("capnp", "missing", "Cap'n Proto RPC (pycapnp)", "capnp",

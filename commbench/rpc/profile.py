@@ -19,6 +19,7 @@ class RpcProfile:
     load_seconds: float  # per concurrency level
     open_loop_fraction: float  # open-loop rate as a fraction of the measured maximum
     reference_calls: int  # the side-by-side references
+    codec_seconds: float  # measuring the codec work of one echo, per latency case
 
 
 LARGE_BYTES = 100_000
@@ -28,14 +29,15 @@ QUICK = RpcProfile(
     payloads=("rpc", "sweep-10KB", "sweep-1MB"),
     sweep_sizes_bytes=(10_000, 1_000_000),
     placements=("cross-core",),
-    calls=400,
-    calls_large=30,
+    calls=300,
+    calls_large=20,
     warmup=20,
-    max_seconds=3.0,
+    max_seconds=2.0,
     concurrency=(1, 4, 16),
-    load_seconds=1.0,
+    load_seconds=0.6,
     open_loop_fraction=0.5,
     reference_calls=1000,
+    codec_seconds=0.2,
 )
 
 FULL = RpcProfile(
@@ -52,6 +54,7 @@ FULL = RpcProfile(
     load_seconds=3.0,
     open_loop_fraction=0.5,
     reference_calls=5000,
+    codec_seconds=1.0,
 )  # fmt: skip
 
 PROFILES = {p.name: p for p in (QUICK, FULL)}
