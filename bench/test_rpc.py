@@ -8,17 +8,29 @@ result file holds the whole latency distribution in seconds.
 from __future__ import annotations
 
 import gc
+import os
 
+import numpy as np
 import pytest
 
+from commbench.corpus import GENERATORS, compact_json_size
+from commbench.corpus.sweep import sweep_payload
 from commbench.results import label
 from commbench.rpc import Unsupported
 from commbench.rpc.calls import closed_loop
-from commbench.rpc.cases import Case, LoadCase, latency_cases, load_cases
+from commbench.rpc.cases import (
+    Case,
+    LoadCase,
+    latency_cases,
+    load_cases,
+    rpc_payloads,
+    rpc_placements,
+)
 from commbench.rpc.loadgen import closed_loop_load, open_loop
 from commbench.rpc.marshal import codec_ns
-from commbench.rpc.pool import ServerPool, close_all
+from commbench.rpc.pool import ServerPool, close_all, open_pair
 from commbench.rpc.profile import profile as rpc_profile
+from commbench.rpc.reference import handwritten_grpc_p50_ns, verdict
 from commbench.stats import percentiles
 from commbench.transports.latency import record_samples
 
@@ -171,3 +183,115 @@ def test_rpc_load(benchmark, request, server_pool, unsupported, rpc_load_case: L
         },
     )
     record_samples(benchmark, result.latency_ns / 1e9)
+
+
+# ------------------------------------------------------------------ references
+
+ALTERNATIONS = 3
+"""Suite and reference run alternately this many times; the best of each is compared
+(on a shared machine one pair of runs mostly measures the neighbours)."""
+
+
+def _reference_label(benchmark, subject: str, params: dict, metrics: dict, tolerance: float):
+    ratio = metrics["suite_p50_ns"] / metrics["reference_p50_ns"]
+    benchmark.group = f"rpc reference: {subject} vs {params['reference']}"
+    label(
+        benchmark,
+        family="rpc",
+        subject=subject,
+        params={
+            **params,
+            "measure": "reference",
+            "alternations": ALTERNATIONS,
+            "tls": False,
+            "concurrency": 1,
+        },  # fmt: skip
+        metrics={
+            **metrics,
+            "ratio": ratio,
+            "tolerance": tolerance,
+            "verdict": verdict(ratio, tolerance),
+        },  # fmt: skip
+    )
+
+
+def test_rpc_reference_grpc(benchmark, request, server_pool, unsupported) -> None:
+    """gRPC unary call against a minimal hand-written grpcio client and server (10%)."""
+    prof = rpc_profile(request.config.getoption("--profile"))
+    placement = rpc_placements(prof)[-1]
+    payload = GENERATORS["rpc"](0)
+    params = {"framework": "grpc", "payload": "rpc", "placement": placement.name,
+              "size_bytes": compact_json_size(payload.value),
+              "reference": "hand-written grpcio client and server"}  # fmt: skip
+    server_pool.close()  # no other server running beside the two compared
+    try:
+        pair = open_pair("grpc", placement)
+    except Unsupported as exc:
+        unsupported("rpc", "grpc", params, str(exc))
+    suite_runs, reference_p50 = [], []
+    try:
+        bound = pair.client.bind(payload)
+        for _ in range(ALTERNATIONS):
+            reference_p50.append(
+                handwritten_grpc_p50_ns(
+                    "rpc",
+                    prof.reference_calls,
+                    client_cpu=placement.client_cpu,
+                    server_cpu=placement.peer_cpu,
+                )  # fmt: skip
+            )
+            suite_runs.append(
+                closed_loop(bound, count=prof.reference_calls, warmup=100, max_seconds=30.0)
+            )
+    finally:
+        pair.client.close()
+        pair.server.stop()
+        os.sched_setaffinity(0, server_pool._affinity)
+    best = min(suite_runs, key=lambda r: float(np.median(r.latency_ns)))
+    metrics = {"suite_p50_ns": float(np.median(best.latency_ns)),
+               "reference_p50_ns": min(reference_p50), "calls": best.calls}  # fmt: skip
+    _reference_label(benchmark, "grpc", params, metrics, tolerance=0.10)
+    record_samples(benchmark, best.latency_ns / 1e9)
+
+
+@pytest.mark.parametrize("payload_name", ["rpc", "sweep-10KB"])
+def test_rpc_reference_tcp(benchmark, request, server_pool, payload_name: str) -> None:
+    """The raw TCP call against a TCP round trip of its size plus one echo's codec work (20%)."""
+    from commbench.rpc.msgpack_call import packb
+    from commbench.transports import TRANSPORTS
+
+    prof = rpc_profile(request.config.getoption("--profile"))
+    placement = rpc_placements(prof)[-1]
+    payload = rpc_payloads(prof).get(payload_name) or sweep_payload(10_000)
+    request_bytes = len(packb([1, "Echo", payload.value]))
+    server_pool.close()
+    suite_runs, rtt_p50, codec = [], [], []
+    pair = open_pair("tcp", placement)
+    try:
+        bound = pair.client.bind(payload)
+        with TRANSPORTS["tcp"].open(placement, {}) as link:
+            for _ in range(ALTERNATIONS):
+                rtt = link.measure(request_bytes, prof.reference_calls, 30.0)
+                rtt_p50.append(float(np.median(rtt.rtt_ns)))
+                codec.append(codec_ns("msgpack", payload, max_seconds=0.3)["codec_ns"])
+                suite_runs.append(
+                    closed_loop(bound, count=prof.reference_calls, warmup=100, max_seconds=30.0)
+                )
+    finally:
+        pair.client.close()
+        pair.server.stop()
+        os.sched_setaffinity(0, server_pool._affinity)
+    best = min(suite_runs, key=lambda r: float(np.median(r.latency_ns)))
+    metrics = {
+        "suite_p50_ns": float(np.median(best.latency_ns)),
+        "reference_p50_ns": min(rtt_p50) + min(codec),
+        "tcp_rtt_p50_ns": min(rtt_p50),
+        "codec_ns": min(codec),
+        "request_bytes": request_bytes,
+        "calls": best.calls,
+    }
+    params = {"framework": "tcp", "payload": payload.name, "placement": placement.name,
+              "size_bytes": compact_json_size(payload.value),
+              "reference": "TCP round trip + codec work of one echo"}  # fmt: skip
+    _reference_label(benchmark, "tcp", params, metrics, tolerance=0.20)
+    record_samples(benchmark, best.latency_ns / 1e9)
