@@ -205,13 +205,13 @@ def _reference_label(benchmark, subject: str, params: dict, metrics: dict, toler
             "alternations": ALTERNATIONS,
             "tls": False,
             "concurrency": 1,
-        },  # fmt: skip
+        },
         metrics={
             **metrics,
             "ratio": ratio,
             "tolerance": tolerance,
             "verdict": verdict(ratio, tolerance),
-        },  # fmt: skip
+        },
     )
 
 
@@ -238,7 +238,7 @@ def test_rpc_reference_grpc(benchmark, request, server_pool, unsupported) -> Non
                     prof.reference_calls,
                     client_cpu=placement.client_cpu,
                     server_cpu=placement.peer_cpu,
-                )  # fmt: skip
+                )
             )
             suite_runs.append(
                 closed_loop(bound, count=prof.reference_calls, warmup=100, max_seconds=30.0)

@@ -22,6 +22,7 @@ from commbench.rpc import Bound, RpcFailed, msgpack_call
 from commbench.transports.framing import HEADER, HEADER_BYTES, FrameTooLarge, PeerClosed
 
 ENCODING = "msgpack"
+RECONNECT_AFTER_ERROR = True  # after a failed call the stream is out of step: a new connection
 MAX_FRAME_BYTES = 256 * 2**20
 
 
