@@ -26,9 +26,11 @@ from commbench.rpc.cases import (
     rpc_payloads,
     rpc_placements,
 )
+from commbench.rpc.faults import KINDS, POLICIES, FaultPlan, run_fault
 from commbench.rpc.loadgen import closed_loop_load, open_loop
 from commbench.rpc.marshal import codec_ns
 from commbench.rpc.pool import ServerPool, close_all, open_pair
+from commbench.rpc.profile import RpcProfile
 from commbench.rpc.profile import profile as rpc_profile
 from commbench.rpc.reference import handwritten_grpc_p50_ns, verdict
 from commbench.stats import percentiles
@@ -45,6 +47,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
             ids = [c.id for c in found]
             metafunc.parametrize(name, ids, ids=ids, indirect=True)
+    if "rpc_fault_case" in metafunc.fixturenames:
+        ids = fault_cases(prof)
+        metafunc.parametrize("rpc_fault_case", ids, ids=ids)
+
+
+def _split_fault_case(case_id: str) -> tuple[str, str, str]:
+    for kind in KINDS:
+        framework, sep, policy = case_id.partition(f"-{kind}-")
+        if sep:
+            return framework, kind, policy
+    raise ValueError(f"not a fault case: {case_id}")
 
 
 @pytest.fixture
@@ -295,3 +308,48 @@ def test_rpc_reference_tcp(benchmark, request, server_pool, payload_name: str) -
               "reference": "TCP round trip + codec work of one echo"}  # fmt: skip
     _reference_label(benchmark, "tcp", params, metrics, tolerance=0.20)
     record_samples(benchmark, best.latency_ns / 1e9)
+
+
+# ------------------------------------------------------------------ faults
+
+
+def fault_cases(prof: RpcProfile) -> list[str]:
+    """Case ids ``framework-kind-policy`` for the profile's fault frameworks."""
+    return [
+        f"{framework}-{kind}-{policy}"
+        for framework in prof.fault_frameworks
+        for kind in KINDS
+        for policy in POLICIES
+        if policy != "grpc-retry" or framework.startswith("grpc")
+    ]
+
+
+def test_rpc_faults(benchmark, request, server_pool, unsupported, rpc_fault_case: str) -> None:
+    """Calls while the server is SIGKILLed and restarted, or SIGSTOPped and continued."""
+    framework, kind, policy = _split_fault_case(rpc_fault_case)
+    prof = rpc_profile(request.config.getoption("--profile"))
+    placement = rpc_placements(prof)[-1]
+    payload = GENERATORS["rpc"](0)
+    seconds = prof.fault_seconds
+    plan = FaultPlan(kind, policy, seconds=seconds, fault_at_s=seconds / 4, hold_s=seconds / 5)
+    params = {"framework": framework, "payload": "rpc", "placement": placement.name,
+              "size_bytes": compact_json_size(payload.value), "measure": "faults",
+              "fault": kind, "retry_policy": policy, "tls": False, "concurrency": 1,
+              "seconds": plan.seconds, "hold_s": plan.hold_s,
+              "attempt_timeout_s": plan.attempt_timeout_s,
+              "max_attempts": plan.max_attempts if policy == "app-retry" else 1}  # fmt: skip
+    server_pool.close()
+    os.sched_setaffinity(0, {placement.client_cpu})
+    try:
+        result = run_fault(framework, payload, plan, server_cpu=placement.peer_cpu)
+    except Unsupported as exc:
+        unsupported("rpc", framework, params, str(exc))
+    finally:
+        os.sched_setaffinity(0, server_pool._affinity)
+    metrics = result.metrics()
+    assert metrics["calls"] > 0
+    benchmark.group = f"rpc faults {kind}"
+    label(benchmark, family="rpc", subject=framework, params=params, metrics=metrics)
+    latencies = result.latencies_ns()
+    assert latencies.size > 0, f"no call succeeded: {metrics['errors']}"
+    record_samples(benchmark, latencies / 1e9)

@@ -167,8 +167,14 @@ class _Caller:
                 self.client = self.bound = None
 
 
-def _fault_thread(plan: FaultPlan, server: ServerProcess, t0: float, result: FaultResult,
-                  failures: list[BaseException], done: threading.Event) -> threading.Thread:  # fmt: skip
+def _fault_thread(
+    plan: FaultPlan,
+    server: ServerProcess,
+    t0: float,
+    result: FaultResult,
+    failures: list[BaseException],
+    done: threading.Event,
+) -> threading.Thread:
     """The fault schedule. The thread lives until *done*: a server it restarts has it as
     parent thread, and PR_SET_PDEATHSIG fires when that *thread* ends."""
 
@@ -258,9 +264,9 @@ def _run_calls(plan: FaultPlan, server: ServerProcess, caller: _Caller, result: 
             outcome[request_id] = ok
             result.timeline.append((start - t0, finished - t0, ok))
             recovered = result.recovered_at_s
-            if ok and recovered is not None and result.recovery_s is None:
-                if finished - t0 >= recovered:
-                    result.recovery_s = finished - t0 - recovered
+            first_after = recovered is not None and finished - t0 >= recovered
+            if ok and first_after and result.recovery_s is None:
+                result.recovery_s = finished - t0 - recovered
             if not ok:
                 sleep(min(plan.backoff_s, max(0.0, end - time.monotonic())))
             request_id += 1

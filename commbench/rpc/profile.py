@@ -20,6 +20,8 @@ class RpcProfile:
     open_loop_fraction: float  # open-loop rate as a fraction of the measured maximum
     reference_calls: int  # the side-by-side references
     codec_seconds: float  # measuring the codec work of one echo, per latency case
+    fault_frameworks: tuple[str, ...]  # frameworks run through the fault cases
+    fault_seconds: float  # one fault run (the fault at a quarter, the hold a fifth)
 
 
 LARGE_BYTES = 100_000
@@ -38,6 +40,8 @@ QUICK = RpcProfile(
     open_loop_fraction=0.5,
     reference_calls=1000,
     codec_seconds=0.2,
+    fault_frameworks=("tcp", "grpc"),
+    fault_seconds=2.0,
 )
 
 FULL = RpcProfile(
@@ -55,6 +59,9 @@ FULL = RpcProfile(
     open_loop_fraction=0.5,
     reference_calls=5000,
     codec_seconds=1.0,
+    fault_frameworks=("tcp", "zmq", "grpc", "grpc-aio", "connect-proto", "connect-json",
+                      "jsonrpc"),
+    fault_seconds=4.0,
 )  # fmt: skip
 
 PROFILES = {p.name: p for p in (QUICK, FULL)}

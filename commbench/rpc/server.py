@@ -28,11 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(*_: object) -> None:
+    """SIGTERM: exit once (a second SIGTERM, e.g. the parent-death signal while the
+    interpreter shuts down, is ignored instead of printing a traceback)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.orphan_ok:
         die_with_parent()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _terminate)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     try:
