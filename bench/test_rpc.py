@@ -17,6 +17,7 @@ from commbench.corpus import GENERATORS, compact_json_size
 from commbench.corpus.sweep import sweep_payload
 from commbench.results import label
 from commbench.rpc import Unsupported
+from commbench.rpc.byref import ACCESS, crossover_bytes, expected, make_object, passing, shared_copy
 from commbench.rpc.calls import closed_loop
 from commbench.rpc.cases import (
     Case,
@@ -47,6 +48,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
             ids = [c.id for c in found]
             metafunc.parametrize(name, ids, ids=ids, indirect=True)
+    if "rpc_byref_case" in metafunc.fixturenames:
+        ids = [f"{f}-{a}" for f in prof.byref_frameworks for a in ACCESS]
+        metafunc.parametrize("rpc_byref_case", ids, ids=ids)
     if "rpc_fault_case" in metafunc.fixturenames:
         ids = fault_cases(prof)
         metafunc.parametrize("rpc_fault_case", ids, ids=ids)
@@ -353,3 +357,66 @@ def test_rpc_faults(benchmark, request, server_pool, unsupported, rpc_fault_case
     latencies = result.latencies_ns()
     assert latencies.size > 0, f"no call succeeded: {metrics['errors']}"
     record_samples(benchmark, latencies / 1e9)
+
+
+# ------------------------------------------------------------------ by value vs by reference
+
+
+def test_rpc_byref(benchmark, request, server_pool, unsupported, rpc_byref_case: str) -> None:
+    """Read(object or handle, fraction) over the size sweep, by value and by reference.
+
+    One row per framework x access pattern: the p50 of each mode at each size, and the
+    crossover size where the reference wins (commbench.rpc.byref.crossover_bytes). Its
+    rounds are the by-reference calls at the largest size.
+    """
+    framework, _, access = rpc_byref_case.rpartition("-")
+    prof = rpc_profile(request.config.getoption("--profile"))
+    placement = rpc_placements(prof)[-1]
+    sizes = list(prof.byref_sizes_bytes)
+    params = {"framework": framework, "placement": placement.name, "measure": "by-reference",
+              "access": access, "fraction": ACCESS[access], "sizes_bytes": sizes,
+              "reference_kind": "multiprocessing.shared_memory", "tls": False,
+              "concurrency": 1}  # fmt: skip
+    server_pool.close()
+    try:
+        pair = open_pair(framework, placement)
+    except Unsupported as exc:
+        unsupported("rpc", framework, params, str(exc))
+    p50 = {"value": [], "reference": []}
+    calls = {"value": [], "reference": []}
+    last = None
+    try:
+        for size in sizes:
+            data = make_object(size)
+            want = expected(data, access)
+            with shared_copy(data) as segment:
+                for mode in ("value", "reference"):
+                    bound = pair.client.bind_read(
+                        passing(mode, data, segment), ACCESS[access], want
+                    )
+                    result = closed_loop(bound, count=prof.byref_calls, warmup=3,
+                                         max_seconds=prof.byref_seconds)  # fmt: skip
+                    assert result.calls > 0, f"{mode} {size} B: {result.errors}"
+                    p50[mode].append(float(np.median(result.latency_ns)))
+                    calls[mode].append(result.calls)
+                    last = result
+            del data
+    finally:
+        pair.client.close()
+        pair.server.stop()
+        os.sched_setaffinity(0, server_pool._affinity)
+    benchmark.group = f"rpc by reference {access}"
+    label(
+        benchmark,
+        family="rpc",
+        subject=framework,
+        params={**params, **pair.info},
+        metrics={
+            "value_p50_ns": p50["value"],
+            "reference_p50_ns": p50["reference"],
+            "value_calls": calls["value"],
+            "reference_calls": calls["reference"],
+            "crossover_bytes": crossover_bytes(sizes, p50["value"], p50["reference"]),
+        },
+    )
+    record_samples(benchmark, last.latency_ns / 1e9)

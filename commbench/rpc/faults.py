@@ -71,9 +71,9 @@ class FaultResult:
         return self.succeeded / self.calls if self.calls else 0.0
 
     def latencies_ns(self, start_s: float = 0.0, end_s: float = float("inf")) -> np.ndarray:
-        """Latency of the successful calls that started within [start_s, end_s)."""
+        """Latency of the successful calls that overlap [start_s, end_s]."""
         return np.array(
-            [(e - s) * 1e9 for s, e, ok in self.timeline if ok and start_s <= s < end_s],
+            [(e - s) * 1e9 for s, e, ok in self.timeline if ok and s <= end_s and e >= start_s],
             dtype=np.float64,
         )
 

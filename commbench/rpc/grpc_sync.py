@@ -87,6 +87,10 @@ class Client:
         echo, timeout = self.stub.Echo, self.timeout_s
         return proto_call.bind(payload, lambda request: echo(request, timeout=timeout))
 
+    def bind_read(self, obj: Any, fraction: float, expected: tuple[int, int]) -> Bound:
+        read, timeout = self.stub.Read, self.timeout_s
+        return proto_call.bind_read(obj, fraction, expected, lambda r: read(r, timeout=timeout))
+
     def close(self) -> None:
         self.channel.close()
 

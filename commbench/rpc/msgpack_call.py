@@ -14,7 +14,7 @@ import msgpack
 from commbench.codecs.walk import first_difference
 from commbench.corpus import Payload
 from commbench.rpc import Bound, WrongAnswer
-from commbench.rpc.service import IdLog, checksum, touch_document
+from commbench.rpc.service import IdLog, Segments, checksum, touch_document
 
 packb = msgpack.Packer(use_bin_type=True).pack
 
@@ -28,6 +28,7 @@ class EchoLogic:
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.ids = IdLog(options.get("ids_file"))
+        self.segments = Segments()
 
     def handle(self, data: Any) -> bytes:
         request_id, method, args = unpackb(data)
@@ -37,22 +38,28 @@ class EchoLogic:
             return packb([request_id, args])
         if method == "Read":
             obj, fraction = args
-            result = read_object(obj, fraction)
+            if isinstance(obj, dict):
+                view = self.segments.view(obj["shm"], obj["size"])
+                result = list(checksum(view, fraction))
+                view.release()
+            else:
+                result = list(checksum(obj, fraction))
             self.ids.append(request_id)
             return packb([request_id, result])
         return packb([request_id, {"error": f"no method {method!r}"}])
 
 
-def read_object(obj: Any, fraction: float) -> list[int]:
-    if isinstance(obj, dict):
-        from multiprocessing import shared_memory
+def bind_read(obj: Any, fraction: float, expected: tuple[int, int], exchange: Any) -> Bound:
+    """Read(object or handle, fraction) over ``exchange``; the reply is (bytes read, sum)."""
 
-        shm = shared_memory.SharedMemory(name=obj["shm"], track=False)
-        try:
-            return list(checksum(shm.buf[: obj["size"]], fraction))
-        finally:
-            shm.close()
-    return list(checksum(obj, fraction))
+    def call(request_id: int) -> Any:
+        return unpackb(exchange(packb([request_id, "Read", [obj, fraction]])))
+
+    def check(reply: Any, request_id: int) -> None:
+        if reply != [request_id, list(expected)]:
+            raise WrongAnswer(f"Read {request_id}: got {reply}, expected {list(expected)}")
+
+    return Bound(call, check, lambda reply: tuple(reply[1]))
 
 
 def bind(payload: Payload, exchange: Any) -> Bound:

@@ -22,6 +22,10 @@ class RpcProfile:
     codec_seconds: float  # measuring the codec work of one echo, per latency case
     fault_frameworks: tuple[str, ...]  # frameworks run through the fault cases
     fault_seconds: float  # one fault run (the fault at a quarter, the hold a fifth)
+    byref_frameworks: tuple[str, ...]  # by value vs by reference
+    byref_sizes_bytes: tuple[int, ...]
+    byref_calls: int  # per size and mode, at most
+    byref_seconds: float  # per size and mode, at most
 
 
 LARGE_BYTES = 100_000
@@ -42,6 +46,10 @@ QUICK = RpcProfile(
     codec_seconds=0.2,
     fault_frameworks=("tcp", "grpc"),
     fault_seconds=2.0,
+    byref_frameworks=("tcp",),
+    byref_sizes_bytes=(64, 4096, 262_144, 4 * 2**20),
+    byref_calls=100,
+    byref_seconds=0.4,
 )
 
 FULL = RpcProfile(
@@ -62,6 +70,10 @@ FULL = RpcProfile(
     fault_frameworks=("tcp", "zmq", "grpc", "grpc-aio", "connect-proto", "connect-json",
                       "jsonrpc"),
     fault_seconds=4.0,
+    byref_frameworks=("tcp", "grpc"),
+    byref_sizes_bytes=tuple(64 * 4**k for k in range(11)),  # 64 B .. 64 MiB
+    byref_calls=500,
+    byref_seconds=2.0,
 )  # fmt: skip
 
 PROFILES = {p.name: p for p in (QUICK, FULL)}

@@ -6,7 +6,7 @@ from typing import Any
 
 from commbench.corpus import Payload
 from commbench.rpc import Bound, Unsupported, WrongAnswer
-from commbench.rpc.service import ONEOF_FIELDS, IdLog, checksum, touch_message
+from commbench.rpc.service import ONEOF_FIELDS, IdLog, Segments, checksum, touch_message
 
 MAX_MESSAGE_BYTES = 256 * 2**20
 """Raised from gRPC's default 4 MiB so the by-reference sweep (64 MiB) fits; recorded."""
@@ -54,6 +54,7 @@ class EchoLogic:
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.ids = IdLog(options.get("ids_file"))
+        self.segments = Segments()
 
     def echo(self, request: Any) -> Any:
         touch_message(request)
@@ -61,17 +62,35 @@ class EchoLogic:
         return request  # encoded again by the framework
 
     def read(self, request: Any) -> Any:
-        from multiprocessing import shared_memory
-
         from commbench.rpc.gen import rpc_pb2
 
         if request.WhichOneof("object") == "handle":
-            shm = shared_memory.SharedMemory(name=request.handle.shm_name, track=False)
-            try:
-                n, total = checksum(shm.buf[: request.handle.size_bytes], request.fraction)
-            finally:
-                shm.close()
+            view = self.segments.view(request.handle.shm_name, request.handle.size_bytes)
+            n, total = checksum(view, request.fraction)
+            view.release()
         else:
             n, total = checksum(request.data, request.fraction)
         self.ids.append(request.id)
         return rpc_pb2.ReadReply(id=request.id, bytes_read=n, checksum=total)
+
+
+def bind_read(obj: Any, fraction: float, expected: tuple[int, int], send: Any) -> Bound:
+    """Read(object or handle, fraction) with ``send(ReadRequest) -> ReadReply``."""
+    from commbench.rpc.gen import rpc_pb2
+
+    if isinstance(obj, dict):
+        handle = rpc_pb2.Handle(shm_name=obj["shm"], size_bytes=obj["size"])
+        request = rpc_pb2.ReadRequest(handle=handle, fraction=fraction)
+    else:
+        request = rpc_pb2.ReadRequest(data=obj, fraction=fraction)
+
+    def call(request_id: int) -> Any:
+        request.id = request_id
+        return send(request)
+
+    def check(reply: Any, request_id: int) -> None:
+        got = (reply.id, reply.bytes_read, reply.checksum)
+        if got != (request_id, *expected):
+            raise WrongAnswer(f"Read {request_id}: got {got}, expected {expected}")
+
+    return Bound(call, check, lambda reply: (reply.bytes_read, reply.checksum))

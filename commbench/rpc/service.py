@@ -60,6 +60,28 @@ def touch_message(message: Any) -> int:
     return touch(message)
 
 
+class Segments:
+    """Shared-memory segments a server has attached, by name (a reference is resolved once).
+
+    At most *keep* stay attached; the oldest is closed first. Attaching never makes
+    this process responsible for unlinking (the creator owns the segment).
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self._open: dict[str, Any] = {}
+
+    def view(self, name: str, size_bytes: int) -> memoryview:
+        from commbench.transports.shm import attach
+
+        if name not in self._open:
+            if len(self._open) >= self.keep:
+                oldest = next(iter(self._open))
+                self._open.pop(oldest).close()
+            self._open[name] = attach(name)
+        return self._open[name].buf[:size_bytes]
+
+
 def checksum(data: Any, fraction: float) -> tuple[int, int]:
     """Read the first *fraction* of *data* (bytes-like): (bytes read, sum of them mod 2**64)."""
     n = len(data)

@@ -125,6 +125,9 @@ class Client:
     def bind(self, payload: Payload) -> Bound:
         return msgpack_call.bind(payload, self.exchange)
 
+    def bind_read(self, obj: Any, fraction: float, expected: tuple[int, int]) -> Bound:
+        return msgpack_call.bind_read(obj, fraction, expected, self.exchange)
+
     def close(self) -> None:
         self.sock.close()
 
