@@ -16,7 +16,7 @@ import pytest
 from commbench.corpus import GENERATORS, compact_json_size
 from commbench.corpus.sweep import sweep_payload
 from commbench.results import label
-from commbench.rpc import Unsupported
+from commbench.rpc import FRAMEWORKS, Unsupported
 from commbench.rpc.byref import ACCESS, crossover_bytes, expected, make_object, passing, shared_copy
 from commbench.rpc.calls import closed_loop
 from commbench.rpc.cases import (
@@ -34,6 +34,7 @@ from commbench.rpc.pool import ServerPool, close_all, open_pair
 from commbench.rpc.profile import RpcProfile
 from commbench.rpc.profile import profile as rpc_profile
 from commbench.rpc.reference import handwritten_grpc_p50_ns, verdict
+from commbench.rpc.tls import make_tls
 from commbench.stats import percentiles
 from commbench.transports.latency import record_samples
 
@@ -51,6 +52,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "rpc_byref_case" in metafunc.fixturenames:
         ids = [f"{f}-{a}" for f in prof.byref_frameworks for a in ACCESS]
         metafunc.parametrize("rpc_byref_case", ids, ids=ids)
+    if "rpc_tls_case" in metafunc.fixturenames:
+        ids = [f"{f}-{'tls' if on else 'plain'}" for f in TLS_FRAMEWORKS for on in (False, True)]
+        metafunc.parametrize("rpc_tls_case", ids, ids=ids)
     if "rpc_fault_case" in metafunc.fixturenames:
         ids = fault_cases(prof)
         metafunc.parametrize("rpc_fault_case", ids, ids=ids)
@@ -420,3 +424,59 @@ def test_rpc_byref(benchmark, request, server_pool, unsupported, rpc_byref_case:
         },
     )
     record_samples(benchmark, last.latency_ns / 1e9)
+
+
+# ------------------------------------------------------------------ TLS
+
+TLS_FRAMEWORKS = ("grpc", "jsonrpc")
+
+
+@pytest.fixture(scope="module")
+def tls_material(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A private CA and a certificate for 127.0.0.1, made for this run (trustme)."""
+    return make_tls(tmp_path_factory.mktemp("rpc-tls"))
+
+
+def test_rpc_tls(benchmark, request, server_pool, unsupported, tls_material, rpc_tls_case: str):
+    """The same calls with TLS off and on (gRPC over HTTP/2, JSON-RPC over HTTP/1.1)."""
+    framework, _, mode = rpc_tls_case.rpartition("-")
+    on = mode == "tls"
+    prof = rpc_profile(request.config.getoption("--profile"))
+    placement = rpc_placements(prof)[-1]
+    payload = GENERATORS["rpc"](0)
+    params = {"framework": framework, "encoding": FRAMEWORKS[framework].encoding,
+              "payload": "rpc", "size_bytes": compact_json_size(payload.value),
+              "placement": placement.name, "measure": "tls", "tls": on,
+              "certificates": "trustme CA, made at run time" if on else None,
+              "concurrency": 1, "connections": 1}  # fmt: skip
+    server_pool.close()
+    try:
+        pair = open_pair(framework, placement, {"tls": tls_material} if on else {})
+    except Unsupported as exc:
+        unsupported("rpc", framework, params, str(exc))
+    try:
+        bound = pair.client.bind(payload)
+        samples = closed_loop(bound, count=prof.calls, warmup=prof.warmup,
+                              max_seconds=prof.max_seconds,
+                              server_cpu_s=pair.server.cpu_seconds)  # fmt: skip
+    finally:
+        pair.client.close()
+        pair.server.stop()
+        os.sched_setaffinity(0, server_pool._affinity)
+    assert samples.calls > 0, f"no call completed: {samples.errors}"
+    stats = percentiles(samples.latency_ns)
+    benchmark.group = f"rpc tls {framework}"
+    label(
+        benchmark,
+        family="rpc",
+        subject=framework,
+        params={**params, **pair.info},
+        metrics={
+            **{f"{k}_ns": v for k, v in stats.items() if k != "n"},
+            "calls": samples.calls,
+            "failed": samples.failed,
+            "client_cpu_s_per_call": samples.per_call(samples.client_cpu_s),
+            "server_cpu_s_per_call": samples.per_call(samples.server_cpu_s),
+        },
+    )
+    record_samples(benchmark, samples.latency_ns / 1e9)

@@ -70,7 +70,6 @@ def channel(address: dict[str, Any], options: dict[str, Any]) -> Any:
     if tls:
         with open(tls["ca"], "rb") as f:
             creds = grpc.ssl_channel_credentials(root_certificates=f.read())
-        extra.append(("grpc.ssl_target_name_override", "localhost"))
         return grpc.secure_channel(target, creds, options=CHANNEL_OPTIONS + extra)
     return grpc.insecure_channel(target, options=CHANNEL_OPTIONS + extra)
 
@@ -78,10 +77,11 @@ def channel(address: dict[str, Any], options: dict[str, Any]) -> Any:
 class Client:
     def __init__(self, address: dict[str, Any], options: dict[str, Any]) -> None:
         self.channel = channel(address, options)
-        grpc.channel_ready_future(self.channel).result(timeout=10)
+        ready_s = min(10.0, max(2.0, float(options.get("timeout_s", 10.0))))
+        grpc.channel_ready_future(self.channel).result(timeout=ready_s)
         self.stub = rpc_pb2_grpc.BenchStub(self.channel)
         self.timeout_s = options.get("timeout_s", 30.0)
-        self.info = {"grpc_version": grpc.__version__}
+        self.info = {"grpc_version": grpc.__version__, "tls": bool(options.get("tls"))}
 
     def bind(self, payload: Payload) -> Bound:
         echo, timeout = self.stub.Echo, self.timeout_s

@@ -43,5 +43,4 @@ def run_asgi(
 
 def base_url(address: dict[str, Any]) -> str:
     host, port = address["listen"]
-    name = "localhost" if address.get("scheme") == "https" else host  # the certificate's name
-    return f"{address.get('scheme', 'http')}://{name}:{port}"
+    return f"{address.get('scheme', 'http')}://{host}:{port}"  # the certificate names the IP

@@ -9,6 +9,7 @@ travel as base64 text and are restored by the client.
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -79,14 +80,15 @@ class Client:
         nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]  # headers and body: 2 sends
         self.http = httpx.Client(
             transport=httpx.HTTPTransport(
-                verify=tls["ca"] if tls else True, socket_options=nodelay
+                verify=ssl.create_default_context(cafile=tls["ca"]) if tls else True,
+                socket_options=nodelay,
             ),
             base_url=base_url(address),
             timeout=options.get("timeout_s", 30.0),
-            verify=tls["ca"] if tls else True,
+            verify=ssl.create_default_context(cafile=tls["ca"]) if tls else True,
             limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=300),
         )
-        self.info = {"httpx_version": httpx.__version__}
+        self.info = {"httpx_version": httpx.__version__, "tls": bool(tls)}
 
     def bind(self, payload: Payload) -> Bound:
         keys = binary_keys(payload)
