@@ -82,11 +82,10 @@ class Client:
             transport=httpx.HTTPTransport(
                 verify=ssl.create_default_context(cafile=tls["ca"]) if tls else True,
                 socket_options=nodelay,
+                limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=300),
             ),
             base_url=base_url(address),
             timeout=options.get("timeout_s", 30.0),
-            verify=ssl.create_default_context(cafile=tls["ca"]) if tls else True,
-            limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=300),
         )
         self.info = {"httpx_version": httpx.__version__, "tls": bool(tls)}
 
