@@ -44,7 +44,12 @@ def test_adapter_round_trips_the_corpus(pair, corpus: list[Payload]) -> None:
     for i, payload in enumerate(corpus):
         if slow_json and payload.name in ("canada", "sweep-1MB"):
             continue  # protobuf's JSON mapping takes seconds on these; covered by the others
-        bound = pair.client.bind(payload)
+        try:
+            bound = pair.client.bind(payload)
+        except Unsupported as exc:  # Thrift carries only the RPC record and the sweep
+            assert pair.framework.name == "thrift" and "no Thrift struct" in str(exc)
+            assert payload.message not in ("Rpc", "Sweep"), payload.name
+            continue
         reply = bound.call(100 + i)
         bound.check(reply, 100 + i)
         assert first_difference(payload.value, bound.document(reply)) is None, payload.name
@@ -73,6 +78,5 @@ def test_missing_framework_is_unsupported_with_the_reason(monkeypatch) -> None:
     monkeypatch.setitem(FRAMEWORKS, "fake", fake)
     with pytest.raises(Unsupported, match="no_such_module_for_commbench is not installed"):
         load("fake")
-    for name in ("thrift", "capnp"):
-        with pytest.raises(Unsupported, match=r"\S"):
-            load(name)
+    with pytest.raises(Unsupported, match=r"capnp|pycapnp"):
+        load("capnp")  # no adapter yet: unsupported, with the reason, whether or not installed

@@ -100,8 +100,8 @@ FRAMEWORKS: dict[str, Framework] = {
                   codec="msgpack", requires=("zmq", "msgpack"), one_call_per_connection=True),
         Framework("tcp", "tcp_msgpack", "raw TCP, length-prefixed msgpack", "msgpack",
                   codec="msgpack", requires=("msgpack",), one_call_per_connection=True),
-        Framework("thrift", "missing", "Thrift (thriftpy2)", "thrift",
-                  {"reason": "thriftpy2 adapter not written yet"}, requires=("thriftpy2",)),
+        Framework("thrift", "thrift_rpc", "Thrift (thriftpy2, binary protocol)", "thrift-binary",
+                  codec="thrift", requires=("thriftpy2",), one_call_per_connection=True),
         Framework("capnp", "missing", "Cap'n Proto RPC (pycapnp)", "capnp",
                   {"reason": "pycapnp adapter not written yet"}, requires=("capnp",)),
     )

@@ -86,11 +86,35 @@ def _json(payload: Payload) -> Callable[[], int]:
     return work
 
 
+def _thrift(payload: Payload) -> Callable[[], int]:
+    from thriftpy2.protocol import TCyBinaryProtocolFactory
+    from thriftpy2.utils import deserialize, serialize
+
+    from commbench.rpc import Unsupported
+    from commbench.rpc.thrift_rpc import BODIES, rpc_thrift, to_struct, touch
+
+    field = BODIES.get(payload.message or "")
+    if field is None:
+        raise Unsupported(f"no Thrift struct for payload {payload.name}")
+    request = rpc_thrift.Call(id=1, **{field: to_struct(payload.message, payload.value)})
+    factory = TCyBinaryProtocolFactory()
+
+    def work() -> int:
+        server_side = deserialize(rpc_thrift.Call(), serialize(request, factory), factory)
+        touch(server_side)
+        reply = serialize(server_side, factory)
+        deserialize(rpc_thrift.Call(), reply, factory)
+        return len(reply)
+
+    return work
+
+
 CODECS: dict[str, Callable[[Payload], Callable[[], int]]] = {
     "protobuf": _protobuf,
     "protobuf-json": _protobuf_json,
     "msgpack": _msgpack,
     "json": _json,
+    "thrift": _thrift,
 }
 """An adapter's ``CODEC`` -> the codec work of one echo of a payload."""
 
