@@ -1,0 +1,67 @@
+"""Connect RPC (connect-python): an ASGI server under uvicorn, the sync client over pyqwest.
+
+The same generated stubs carry protobuf (``application/proto``) or JSON
+(``application/json``, protobuf's JSON mapping) depending on ``options["json"]``:
+the lecture's "JSON for RPC is very inefficient", measured on one stack.
+Compression is off both ways, as for every other framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from commbench.corpus import Payload
+from commbench.rpc import Bound, proto_call
+from commbench.rpc.gen import rpc_connect
+from commbench.rpc.http_server import base_url, run_asgi
+
+ENCODING = "protobuf or json"
+
+
+class Service:
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.logic = proto_call.EchoLogic(options)
+
+    async def echo(self, request: Any, ctx: Any) -> Any:
+        return self.logic.echo(request)
+
+    async def read(self, request: Any, ctx: Any) -> Any:
+        return self.logic.read(request)
+
+
+def serve(listen: str, options: dict[str, Any], ready: Callable[[dict[str, Any]], None]) -> None:
+    app = rpc_connect.BenchASGIApplication(
+        Service(options), read_max_bytes=proto_call.MAX_MESSAGE_BYTES
+    )
+    run_asgi(app, listen, options, ready)
+
+
+class Client:
+    def __init__(self, address: dict[str, Any], options: dict[str, Any]) -> None:
+        import connectrpc
+        import pyqwest
+
+        self.stub = rpc_connect.BenchClientSync(
+            base_url(address),
+            proto_json=bool(options.get("json")),
+            send_compression=None,
+            accept_compression=(),
+            read_max_bytes=proto_call.MAX_MESSAGE_BYTES,
+            timeout_ms=int(options.get("timeout_s", 30.0) * 1000),
+            http_client=pyqwest.SyncClient(),
+        )
+        self.info = {
+            "connect_python_version": getattr(connectrpc, "__version__", "?"),
+            "codec": "json" if options.get("json") else "proto",
+        }
+
+    def bind(self, payload: Payload) -> Bound:
+        return proto_call.bind(payload, self.stub.echo)
+
+    def close(self) -> None:
+        self.stub.close()
+
+
+def connect(address: dict[str, Any], options: dict[str, Any]) -> Client:
+    return Client(address, options)

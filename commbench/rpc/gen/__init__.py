@@ -1,0 +1,1 @@
+"""Stubs generated from payloads/rpc.proto by commbench.rpc.codegen: do not edit."""

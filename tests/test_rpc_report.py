@@ -1,0 +1,87 @@
+"""The rpc report section on a small committed result file (tests/data/rpc_small.json).
+
+The file is a quick run of bench/test_rpc.py with each benchmark's raw samples thinned
+to 40, so it stays small; every builder must render from it, and none from nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from commbench.report import rpc
+from commbench.report.blocks import RunContext
+from commbench.results import load_run, tidy
+from commbench.rpc.byref import crossover_bytes
+
+DATA = Path(__file__).parent / "data" / "rpc_small.json"
+EXPECTED_TITLES = (
+    "call latency against size",
+    "marshalling share",
+    "ratios",
+    "throughput against latency",
+    "references",
+    "by value against by reference",
+    "calls under server faults",
+    "faults, duplicates",
+    "TLS",
+    "not measured",
+)
+
+
+@pytest.fixture(scope="module")
+def context() -> tuple[pd.DataFrame, RunContext]:
+    run = load_run(DATA)
+    ctx = RunContext(run, 0, True, tidy([run]))
+    return ctx.rows("rpc"), ctx
+
+
+def test_file_is_small_and_every_builder_renders(context) -> None:
+    assert DATA.stat().st_size < 300_000
+    rows, ctx = context
+    titles = []
+    for builder in rpc.BUILDERS:
+        for block in builder(rows, ctx):
+            assert block.anchor.startswith("run0-rpc-") and block.html
+            titles.append(block.title)
+    for expected in EXPECTED_TITLES:
+        assert any(expected in t for t in titles), expected
+
+
+def test_every_figure_has_a_caption_with_its_conditions(context) -> None:
+    rows, ctx = context
+    for builder in rpc.BUILDERS:
+        for block in builder(rows, ctx):
+            for caption in re.findall(r"<figcaption>(.*?)</figcaption>", block.html):
+                assert "Loopback, placement" in caption and "profile quick" in caption
+
+
+def test_references_are_marked_pass_or_miss_by_their_ratio(context) -> None:
+    rows, ctx = context
+    (block,) = rpc.references_block(rows, ctx)
+    refs = rows[rows["measure"] == "reference"]
+    assert len(refs) == block.html.count("<tr>") - 1
+    for r in refs.to_dict("records"):
+        want = "PASS" if abs(r["metric.ratio"] - 1) <= r["metric.tolerance"] else "MISS"
+        assert r["metric.verdict"] == want
+    assert block.html.count(">PASS<") + block.html.count(">MISS<") == len(refs)
+
+
+def test_the_crossover_shown_is_the_rule_applied_to_the_stored_timings(context) -> None:
+    rows, ctx = context
+    for r in rows[rows["measure"] == "by-reference"].to_dict("records"):
+        again = crossover_bytes(r["sizes_bytes"], r["metric.value_p50_ns"],
+                                r["metric.reference_p50_ns"])  # fmt: skip
+        assert again == r["metric.crossover_bytes"]
+    (block,) = rpc.byref_block(rows, ctx)
+    assert " B</td>" in block.html or "never" in block.html
+
+
+def test_no_rows_no_blocks(context) -> None:
+    rows, ctx = context
+    empty = rows.iloc[0:0]
+    for builder in rpc.BUILDERS[:-1]:  # the last reads the file's unsupported list
+        assert builder(empty, ctx) == [], builder.__name__
