@@ -154,6 +154,7 @@ class Broker:
     def start(self) -> Broker:
         """Start (or restart after a kill) and wait until ready; Unsupported if it cannot."""
         executable = self.executable()
+        self._close_log()
         if self.dir is None:
             self.dir = Path(tempfile.mkdtemp(prefix=f"commbench-{self.name}-", dir=self.root))
             self.data_dir.mkdir()
@@ -339,14 +340,21 @@ class RedisBroker(Broker):
         self.port = free_port()
 
     def command(self) -> list[str]:
+        aof = ["--appendonly", "no"]
+        if self.options.get("appendonly", True):
+            aof = [
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                self.options.get("appendfsync", "everysec"),
+            ]
         return [
             self.binary,
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.data_dir),
             "--save", "",
-            "--appendonly", "yes",
-            "--appendfsync", self.options.get("appendfsync", "everysec"),
+            *aof,
         ]  # fmt: skip
 
     def _ask(self, *words: str) -> bytes:
@@ -379,6 +387,8 @@ class RedisBroker(Broker):
         return "unknown"
 
     def flags(self) -> dict[str, Any]:
+        if not self.options.get("appendonly", True):
+            return {"appendonly": False, "save": ""}
         return {"appendonly": True, "appendfsync": self.options.get("appendfsync", "everysec")}
 
     @property

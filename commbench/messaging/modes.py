@@ -58,6 +58,9 @@ class Mode:
 _CLIENTS = "commbench.messaging.clients."
 _NATS = _CLIENTS + "nats_client"
 _JS = {"jetstream": True}
+_REDIS = _CLIENTS + "redis_client"
+_MQTT = _CLIENTS + "mqtt_client"
+_RABBIT = _CLIENTS + "rabbitmq_client"
 
 
 def _modes() -> list[Mode]:
@@ -77,6 +80,26 @@ def _modes() -> list[Mode]:
             {"mode": "js"},
         ),
         Mode("nats", "js-async", _NATS, False, True, True, "nats", _JS, {"mode": "js-async"}),
+        # Redis Streams: the XADD reply is the acknowledgement; without the append-only
+        # file the stream lives in memory only (transient across a broker crash)
+        Mode("redis", "memory", _REDIS, True, False, True, "redis", {"appendonly": False}),
+        *(
+            Mode("redis", f"aof-{fsync}", _REDIS, True, True, True, "redis", {"appendfsync": fsync})
+            for fsync in ("no", "everysec", "always")
+        ),
+        Mode("mqtt", "qos0", _MQTT, False, False, False, "mosquitto", {}, {"qos": 0}),
+        Mode("mqtt", "qos1", _MQTT, True, True, True, "mosquitto", {}, {"qos": 1}),
+        Mode("mqtt", "qos2", _MQTT, True, True, True, "mosquitto", {}, {"qos": 2}),
+        *(
+            Mode("rabbitmq", name, _RABBIT, sync, persistent, sync, "rabbitmq", {}, {"mode": name})
+            for name, sync, persistent in (
+                ("classic-transient", False, False),
+                ("durable", True, True),
+                ("quorum", True, True),
+            )
+        ),
+        Mode("zmq", "push-pull", _CLIENTS + "zmq_client", False, False, False),
+        Mode("tcp", "raw", _CLIENTS + "tcp_client", False, False, False),
     ]
 
 
