@@ -126,6 +126,8 @@ def _metrics(result: StreamResult) -> dict:
         "timed_out": result.timed_out,
         "errors": result.errors,
         "duration_s": result.duration_s,
+        "planned_messages": result.planned_messages,
+        "broker_start_s": result.broker_start_s,
         "messages_per_s": result.throughput_msgs_per_s,
         "mb_per_s": result.throughput_msgs_per_s * result.spec.size_bytes / 1e6,
     }

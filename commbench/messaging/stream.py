@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import select
 import subprocess
@@ -98,6 +99,8 @@ class StreamResult:
     timeline: dict[str, list[float]]
     directory: Path
     errors: list[str]
+    planned_messages: int = 0
+    broker_start_s: float = 0.0
 
     @property
     def throughput_msgs_per_s(self) -> float:
@@ -236,6 +239,7 @@ class _Run:
         self.events: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self.incarnation = 0
+        self.broker_start_s = 0.0
         mode = spec.mode
         self.config: dict[str, Any] = {
             "client": mode.client,
@@ -253,7 +257,9 @@ class _Run:
             self.config["port"] = free_port()  # brokerless: the consumer listens here
             return
         self.broker = BROKERS[mode.broker](mode.broker_options, self.spec.cpus["broker"])
+        began = time.monotonic()
         self.broker.start()
+        self.broker_start_s = time.monotonic() - began
         self.config["url"] = self.broker.url
 
     def start_consumer(self) -> None:
@@ -261,7 +267,16 @@ class _Run:
         self.consumer = Worker("consumer", config, self.directory)
         self.consumer_tails.append(Tail(self.consumer.record))
 
+    def stream_count(self) -> int:
+        """Messages to send: a broker-kill stream runs on at least 1 s after the restart."""
+        spec = self.spec
+        if spec.fault != "broker-kill" or self.broker is None or spec.rate_per_s <= 0:
+            return spec.count
+        needed_s = spec.fault_at * spec.planned_s + spec.down_s + 1.5 * self.broker_start_s + 1.0
+        return max(spec.count, math.ceil(needed_s * spec.rate_per_s))
+
     def start_producer(self) -> None:
+        self.config["count"] = self.stream_count()
         self.producer = Worker(
             "producer", {**self.config, "cpu": self.spec.cpus["producer"]}, self.directory
         )
@@ -305,8 +320,7 @@ class _Run:
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.poll()
+        while time.monotonic() < end:  # no reading of records meanwhile: less noise
             time.sleep(POLL_S)
 
     def run(self) -> bool:
@@ -330,7 +344,6 @@ class _Run:
                 timed_out = True
                 self.errors.append("producer did not finish in time")
                 break
-            self.poll()
             time.sleep(POLL_S)
         self.producer.stop()
         if fault_due is not None and spec.fault != "producer-kill":
@@ -440,6 +453,8 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         timeline=timeline(producer, deliveries, t0),
         directory=directory,
         errors=run.errors,
+        planned_messages=run.config["count"],
+        broker_start_s=run.broker_start_s,
     )
     summary = {
         "spec": {**asdict(spec), "mode": spec.mode.params()},
@@ -447,6 +462,8 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         "events": result.events,
         "timed_out": timed_out,
         "errors": run.errors,
+        "planned_messages": run.config["count"],
+        "broker_start_s": run.broker_start_s,
         "ledger": ledger.metrics(),
         "files": sorted(p.name for p in directory.glob("*.jsonl")),
     }
