@@ -33,7 +33,8 @@ LATENCY_MEASURES = ("e2e-latency", "publish-latency")
 
 
 def _profile(config: pytest.Config) -> MessagingProfile:
-    return PROFILES[config.getoption("--profile")]
+    name = os.environ.get("COMMBENCH_MESSAGING_PROFILE") or config.getoption("--profile")
+    return PROFILES[name]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -65,7 +66,8 @@ def ledger_root(request: pytest.FixtureRequest) -> Path:
     if chosen:
         root = Path(chosen)
     elif result_json is not None:
-        path = Path(getattr(result_json, "name", str(result_json)))
+        # a Path (pytest-benchmark's type); a file object's .name is its path
+        path = Path(result_json if isinstance(result_json, str | os.PathLike) else result_json.name)
         root = path.with_name(path.stem + ".ledgers")
     else:
         root = Path(".benchmarks") / "ledgers" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

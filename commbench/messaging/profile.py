@@ -68,4 +68,22 @@ FULL = MessagingProfile(
     crash_down_s=1.0,
 )
 
-PROFILES: dict[str, MessagingProfile] = {"quick": QUICK, "full": FULL}
+# The small committed result for the report's golden tests (tests/data): chosen with
+# COMMBENCH_MESSAGING_PROFILE=tiny, which overrides --profile for this family only.
+TINY = MessagingProfile(
+    name="tiny",
+    latency_modes=("nats/core", "nats/js-always"),
+    latency_sizes_bytes=(64,),
+    latency_messages=300,
+    latency_rate_per_s=1000.0,
+    throughput_modes=("nats/core",),
+    throughput_sizes_bytes=(64,),
+    throughput_seconds=0.5,
+    crash_modes=("nats/core", "nats/js-always"),
+    crash_faults=("consumer-kill", "broker-kill"),
+    crash_messages=600,
+    crash_rate_per_s=1000.0,
+    crash_down_s=0.3,
+)
+
+PROFILES: dict[str, MessagingProfile] = {"quick": QUICK, "full": FULL, "tiny": TINY}
