@@ -236,6 +236,7 @@ def test_messaging_crash(
         metrics={
             **_metrics(result),
             **_latency_metrics(result.e2e_ns),
+            **result.drain,
             "fault_events": result.events,
             "timeline": result.timeline,
         },

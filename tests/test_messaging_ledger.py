@@ -111,3 +111,36 @@ def test_any_stream_of_sent_numbers_balances(n: int, acked: set, delivered: list
     assert ledger.balanced, ledger.failures
     assert ledger.lost + ledger.delivered_acked == ledger.acknowledged
     assert ledger.lost_sent + ledger.distinct == ledger.sent
+
+
+def _s(q: int, t: int) -> dict:
+    return {"e": "s", "q": q, "t": t}
+
+
+def _d(q: int, t: int) -> dict:
+    return {"e": "d", "q": q, "t": t, "ts": 0}
+
+
+def test_backlog_drain_counts_what_was_sent_before_the_restart_and_arrived_after() -> None:
+    from commbench.messaging.stream import backlog_drain
+
+    producer = [_s(q, q * 10) for q in range(10)]
+    # 0-3 delivered before the restart at t=50; 4 lost; 5 arrives at 70, 6 at 90 (backlog)
+    deliveries = [_d(0, 5), _d(1, 15), _d(2, 25), _d(3, 35), _d(5, 70), _d(6, 90), _d(7, 95)]
+    drain = backlog_drain(producer, deliveries, 60)
+    assert drain["backlog_at_restart"] == 2  # 5 and 6: sent by t=60, delivered after
+    assert drain["drain_s"] == pytest.approx(30e-9)
+    assert drain["drain_msgs_per_s"] == pytest.approx(2 / 30e-9)
+    assert backlog_drain(producer, deliveries[:4], 60)["backlog_at_restart"] == 0
+
+
+def test_timeline_is_cumulative_and_backlog_is_their_difference() -> None:
+    from commbench.messaging.stream import timeline
+
+    second = 1_000_000_000
+    producer = [_s(q, q * second // 10) for q in range(10)]  # 10 in the first second
+    deliveries = [_d(q, q * second // 10 + second // 2) for q in range(10)] + [_d(0, 2 * second)]
+    line = timeline(producer, deliveries, 0)
+    assert line["published"][-1] == 10 and line["delivered"][-1] == 10  # the copy counts once
+    assert all(p - d == b for p, d, b in zip(line["published"], line["delivered"], line["backlog"]))
+    assert max(line["backlog"]) == 5

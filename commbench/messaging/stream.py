@@ -101,6 +101,7 @@ class StreamResult:
     errors: list[str]
     planned_messages: int = 0
     broker_start_s: float = 0.0
+    drain: dict[str, Any] = field(default_factory=dict)
 
     @property
     def throughput_msgs_per_s(self) -> float:
@@ -403,6 +404,29 @@ def timeline(
     }
 
 
+def backlog_drain(
+    producer: list[dict[str, Any]], deliveries: list[dict[str, Any]], t_restart: int
+) -> dict[str, float | int]:
+    """How fast the backlog built during an outage drains once the victim is back.
+
+    The backlog is the messages sent before *t_restart* and delivered (first) after it;
+    it has drained when the last of them arrives. Lost messages are not backlog.
+    """
+    sent_before = {e["q"] for e in producer if e["e"] == "s" and e["t"] <= t_restart}
+    first: dict[int, int] = {}
+    for e in deliveries:
+        first.setdefault(e["q"], e["t"])
+    late = [t for q, t in first.items() if q in sent_before and t > t_restart]
+    if not late:
+        return {"backlog_at_restart": 0, "drain_s": 0.0, "drain_msgs_per_s": None}
+    drain_s = (max(late) - t_restart) / 1e9
+    return {
+        "backlog_at_restart": len(late),
+        "drain_s": drain_s,
+        "drain_msgs_per_s": len(late) / drain_s if drain_s > 0 else None,
+    }
+
+
 def latencies(
     producer: list[dict[str, Any]], deliveries: list[dict[str, Any]]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -456,6 +480,9 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         planned_messages=run.config["count"],
         broker_start_s=run.broker_start_s,
     )
+    restarted = [e["t"] for e in run.events if e["event"] == f"{spec.fault} end"]
+    if restarted and spec.fault != "producer-kill":
+        result.drain = backlog_drain(producer, deliveries, restarted[0])
     summary = {
         "spec": {**asdict(spec), "mode": spec.mode.params()},
         "broker": broker_info,
@@ -465,6 +492,7 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         "planned_messages": run.config["count"],
         "broker_start_s": run.broker_start_s,
         "ledger": ledger.metrics(),
+        "drain": result.drain,
         "files": sorted(p.name for p in directory.glob("*.jsonl")),
     }
     (directory / "stream.json").write_text(json.dumps(summary, indent=1, default=str))
