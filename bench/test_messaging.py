@@ -54,6 +54,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "messaging_throughput_case", found, ids=[f"{m}-{s}B" for m, s in found]
         )
+    if "pullers" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "pullers", profile.pullers, ids=[f"{n}-pullers" for n in profile.pullers]
+        )
     if "messaging_crash_case" in metafunc.fixturenames:
         found = [(m, f) for m in profile.crash_modes for f in profile.crash_faults]
         metafunc.parametrize("messaging_crash_case", found, ids=[f"{m}-{f}" for m, f in found])
@@ -243,3 +247,34 @@ def test_messaging_crash(
     )
     samples = result.e2e_ns if result.e2e_ns.size else np.array([int(result.duration_s * 1e9)])
     record_samples(benchmark, samples / 1e9)
+
+
+def test_messaging_pullers(benchmark, request, unsupported, ledger_root, pullers: int) -> None:
+    """ZeroMQ PUSH/PULL with 1, 2 and 4 pullers: the share of the stream each one gets."""
+    profile = _profile(request.config)
+    mode = MODES["zmq/push-pull"]
+    spec = StreamSpec(
+        mode, count=profile.pullers_messages, rate_per_s=profile.crash_rate_per_s, consumers=pullers
+    )
+    params = {**spec.params(), "measure": "pullers"}
+    directory = ledger_root / f"pullers-{pullers}"
+    result = _run_or_unsupported(unsupported, mode, params, spec, directory, ("pullers", pullers))
+    _check_books(result)
+    assert len(result.shares) == pullers and sum(result.shares) == result.ledger.received
+    benchmark.group = "messaging pullers"
+    label(
+        benchmark,
+        family=FAMILY,
+        subject=mode.system,
+        params=_params(result, "pullers", ledger_root),
+        metrics={
+            **_metrics(result),
+            **_latency_metrics(result.e2e_ns),
+            **{
+                f"share_puller_{i}": n / max(1, result.ledger.received)
+                for i, n in enumerate(result.shares)
+            },
+            "deliveries_per_puller": result.shares,
+        },
+    )
+    record_samples(benchmark, result.e2e_ns / 1e9)

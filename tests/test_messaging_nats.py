@@ -124,3 +124,25 @@ def test_filesystem_of_picks_the_longest_mount_point() -> None:
     assert filesystem_of("/dev/shm/broker/data", mountinfo) == "tmpfs"
     assert filesystem_of("/dev/shmx", mountinfo) == "xfs"
     assert filesystem_of("/home/me", mountinfo) == "ext4"
+
+
+def test_zeromq_pullers_share_the_stream_and_a_killed_peer_loses_its_queue(
+    tmp_path: Path,
+) -> None:
+    spec = StreamSpec(
+        MODES["zmq/push-pull"],
+        count=1800,
+        rate_per_s=3000,
+        consumers=2,
+        fault="consumer-kill",
+        down_s=0.3,
+    )
+    result = run_stream(spec, tmp_path)
+    ledger = result.ledger
+    assert ledger.balanced, ledger.failures
+    assert len(result.shares) == 3  # two pullers and the killed one's successor
+    assert sum(result.shares) == ledger.received
+    assert result.shares[1] == 900  # the puller left alive got its half throughout
+    # what sat queued in the killed puller is gone (a few: it read as fast as they came);
+    # what PUSH held for it while it was down went to its successor
+    assert ledger.lost_sent > 0 and ledger.lost_sent == ledger.sent - ledger.distinct

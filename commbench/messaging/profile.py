@@ -28,6 +28,8 @@ class MessagingProfile:
     crash_rate_per_s: float
     crash_down_s: float
     crash_size_bytes: int = 64
+    pullers: tuple[int, ...] = (1, 2, 4)  # ZeroMQ PUSH/PULL: the share of each puller
+    pullers_messages: int = 2000
 
 
 # One per cell: core NATS publish (async, transient), a Redis Streams XADD in memory
@@ -84,6 +86,7 @@ TINY = MessagingProfile(
     crash_messages=600,
     crash_rate_per_s=1000.0,
     crash_down_s=0.3,
+    pullers=(),
 )
 
 PROFILES: dict[str, MessagingProfile] = {"quick": QUICK, "full": FULL, "tiny": TINY}

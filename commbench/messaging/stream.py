@@ -22,6 +22,7 @@ import select
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class StreamSpec:
     # (None: 3 s for persistent modes, longer than the 2 s redelivery wait; 1 s otherwise)
     drain_timeout_s: float = 15.0
     max_seconds: float = 30.0  # the producer stops sending after this
+    consumers: int = 1  # >1: pullers sharing one stream (brokerless PUSH/PULL only)
     cpus: dict[str, int | None] = field(default_factory=default_cpus)
 
     @property
@@ -79,6 +81,7 @@ class StreamSpec:
             "messages": self.count,
             "rate_per_s": self.rate_per_s,
             "fault": self.fault,
+            **({"consumers": self.consumers} if self.consumers > 1 else {}),
             "down_s": self.down_s if self.fault != "none" else 0.0,
             "cpu_producer": self.cpus["producer"],
             "cpu_broker": self.cpus["broker"] if self.mode.broker else None,
@@ -102,6 +105,7 @@ class StreamResult:
     planned_messages: int = 0
     broker_start_s: float = 0.0
     drain: dict[str, Any] = field(default_factory=dict)
+    shares: list[int] = field(default_factory=list)  # deliveries per consumer incarnation
 
     @property
     def throughput_msgs_per_s(self) -> float:
@@ -240,6 +244,7 @@ class _Run:
         self.events: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self.incarnation = 0
+        self.others: list[Worker] = []  # consumers 1.. of a shared stream
         self.broker_start_s = 0.0
         mode = spec.mode
         self.config: dict[str, Any] = {
@@ -255,7 +260,9 @@ class _Run:
     def start_broker(self) -> None:
         mode = self.spec.mode
         if mode.broker is None:
-            self.config["port"] = free_port()  # brokerless: the consumer listens here
+            # brokerless: each consumer listens on its own port, the producer connects to all
+            self.config["ports"] = [free_port() for _ in range(self.spec.consumers)]
+            self.config["port"] = self.config["ports"][0]
             return
         self.broker = BROKERS[mode.broker](mode.broker_options, self.spec.cpus["broker"])
         began = time.monotonic()
@@ -263,10 +270,18 @@ class _Run:
         self.broker_start_s = time.monotonic() - began
         self.config["url"] = self.broker.url
 
-    def start_consumer(self) -> None:
+    def start_consumer(self, index: int = 0) -> None:
+        """Start consumer *index* (a new incarnation, its own record file)."""
         config = {**self.config, "cpu": self.spec.cpus["consumer"], "incarnation": self.incarnation}
-        self.consumer = Worker("consumer", config, self.directory)
-        self.consumer_tails.append(Tail(self.consumer.record))
+        if "ports" in self.config:
+            config["port"] = self.config["ports"][index]
+        worker = Worker("consumer", config, self.directory)
+        self.incarnation += 1
+        if index == 0:
+            self.consumer = worker
+        else:
+            self.others.append(worker)
+        self.consumer_tails.append(Tail(worker.record))
 
     def stream_count(self) -> int:
         """Messages to send: a broker-kill stream runs on at least 1 s after the restart."""
@@ -299,7 +314,6 @@ class _Run:
             assert self.consumer is not None
             self.consumer.kill()
             self._sleep(down)
-            self.incarnation += 1
             self.start_consumer()
         elif kind == "broker-kill":
             assert self.broker is not None
@@ -327,8 +341,11 @@ class _Run:
     def run(self) -> bool:
         """Start everything, apply the fault, drain; True if a time limit was hit."""
         spec = self.spec
+        if spec.consumers > 1 and spec.mode.broker is not None:
+            raise Unsupported("several consumers: brokerless PUSH/PULL only")
         self.start_broker()
-        self.start_consumer()
+        for index in range(spec.consumers):
+            self.start_consumer(index)
         self.start_producer()
         self.mark("producer ready")
         start = time.monotonic()
@@ -367,7 +384,7 @@ class _Run:
         return time.monotonic() - self.last_delivery < self.spec.idle_limit_s
 
     def close(self) -> None:
-        for worker in (self.producer, self.consumer):
+        for worker in (self.producer, self.consumer, *self.others):
             if worker is not None:
                 worker.stop()
         if self.broker is not None:
@@ -480,6 +497,8 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         planned_messages=run.config["count"],
         broker_start_s=run.broker_start_s,
     )
+    per_consumer = Counter(e.get("c", 0) for e in deliveries)
+    result.shares = [per_consumer.get(i, 0) for i in range(run.incarnation)]
     restarted = [e["t"] for e in run.events if e["event"] == f"{spec.fault} end"]
     if restarted and spec.fault != "producer-kill":
         result.drain = backlog_drain(producer, deliveries, restarted[0])
@@ -493,6 +512,7 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         "broker_start_s": run.broker_start_s,
         "ledger": ledger.metrics(),
         "drain": result.drain,
+        "deliveries_per_consumer": result.shares,
         "files": sorted(p.name for p in directory.glob("*.jsonl")),
     }
     (directory / "stream.json").write_text(json.dumps(summary, indent=1, default=str))

@@ -21,7 +21,8 @@ def producer(config: dict[str, Any], rec: Recorder) -> None:
     push = context.socket(zmq.PUSH)
     push.setsockopt(zmq.SNDTIMEO, int(config.get("publish_timeout_s", 1.0) * 1000))
     push.setsockopt(zmq.LINGER, 1000)
-    push.connect(f"tcp://127.0.0.1:{config['port']}")
+    for port in config.get("ports") or [config["port"]]:  # round-robin over the pullers
+        push.connect(f"tcp://127.0.0.1:{port}")
     say_ready()
     for seq in schedule(config["count"], config["rate_per_s"], config["max_seconds"]):
         data, t = message(seq, config["size_bytes"])
