@@ -60,6 +60,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
     if "messaging_crash_case" in metafunc.fixturenames:
         found = [(m, f) for m in profile.crash_modes for f in profile.crash_faults]
+        found += [(m, "power-cut") for m in profile.powercut_modes]
         metafunc.parametrize("messaging_crash_case", found, ids=[f"{m}-{f}" for m, f in found])
 
 

@@ -108,6 +108,7 @@ class Broker:
         self.version = "unknown"
         self.starts = 0
         self._log: Any = None
+        self.layer: Any = None  # the power-cut FUSE layer under data_dir, if asked for
 
     # ---------------------------------------------------------------- subclass hooks
     def executable(self) -> str:
@@ -159,6 +160,7 @@ class Broker:
             self.dir = Path(tempfile.mkdtemp(prefix=f"commbench-{self.name}-", dir=self.root))
             self.data_dir.mkdir()
             self.prepare()
+        self._start_layer()
         self._log = open(self.dir / "broker.log", "ab")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [executable, *self.command()[1:]],
@@ -178,6 +180,27 @@ class Broker:
             with contextlib.suppress(OSError, ValueError):
                 self.version = self.read_version()
         return self
+
+    def _start_layer(self) -> None:
+        """With option ``powercut``: serve data_dir through the FUSE layer (again after a cut)."""
+        if not self.options.get("powercut"):
+            return
+        from commbench.messaging.powercut import PowerCutLayer
+
+        assert self.dir is not None
+        if self.layer is None:
+            self.layer = PowerCutLayer(self.data_dir, self.dir / "backing")
+        if self.layer.process is None or self.layer.process.poll() is not None:
+            try:
+                self.layer.start()
+            except Unsupported as exc:
+                raise Unsupported(f"{self.name}: {exc}") from None
+
+    def power_cut(self) -> None:
+        """Broker and disk cache lose power together: SIGKILL, then drop unsynced writes."""
+        self.kill()
+        if self.layer is not None:
+            self.layer.cut()
 
     def _failure(self) -> str:
         status = self.process.poll() if self.process else None
@@ -244,6 +267,9 @@ class Broker:
         finally:
             self._close_log()
             self.after_stop()
+            if self.layer is not None:
+                self.layer.stop()
+                self.layer = None
             if self.dir is not None:
                 shutil.rmtree(self.dir, ignore_errors=True)
                 self.dir = None
@@ -261,6 +287,7 @@ class Broker:
             "broker_cpu": self.cpu,
             "data_fs": fstype,
             "data_on_tmpfs": fstype == "tmpfs",
+            "powercut_layer": bool(self.options.get("powercut")),
         }
 
     def __enter__(self) -> Broker:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULTS = ("none", "consumer-kill", "broker-kill", "broker-stop", "producer-kill")
-BROKER_FAULTS = ("broker-kill", "broker-stop")
+FAULTS = ("none", "consumer-kill", "broker-kill", "broker-stop", "producer-kill", "power-cut")
+BROKER_FAULTS = ("broker-kill", "broker-stop", "power-cut")
 
 
 @dataclass(frozen=True)

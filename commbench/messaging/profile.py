@@ -28,6 +28,7 @@ class MessagingProfile:
     crash_rate_per_s: float
     crash_down_s: float
     crash_size_bytes: int = 64
+    powercut_modes: tuple[str, ...] = ()  # the power cut (FUSE layer), on top of crash_faults
     pullers: tuple[int, ...] = (1, 2, 4)  # ZeroMQ PUSH/PULL: the share of each puller
     pullers_messages: int = 2000
 
@@ -52,6 +53,7 @@ QUICK = MessagingProfile(
     crash_messages=1500,
     crash_rate_per_s=1000.0,
     crash_down_s=0.5,
+    powercut_modes=("nats/js-async", "nats/js-always"),  # default sync against always
 )
 
 FULL = MessagingProfile(
@@ -64,10 +66,11 @@ FULL = MessagingProfile(
     throughput_sizes_bytes=(64, 16384),
     throughput_seconds=2.0,
     crash_modes=tuple(MODES),
-    crash_faults=tuple(f for f in FAULTS if f != "none"),
+    crash_faults=tuple(f for f in FAULTS if f not in ("none", "power-cut")),
     crash_messages=2000,
     crash_rate_per_s=1000.0,
     crash_down_s=1.0,
+    powercut_modes=tuple(k for k, m in MODES.items() if m.persistent),
 )
 
 # The small committed result for the report's golden tests (tests/data): chosen with

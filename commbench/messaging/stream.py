@@ -264,7 +264,8 @@ class _Run:
             self.config["ports"] = [free_port() for _ in range(self.spec.consumers)]
             self.config["port"] = self.config["ports"][0]
             return
-        self.broker = BROKERS[mode.broker](mode.broker_options, self.spec.cpus["broker"])
+        options = {**mode.broker_options, "powercut": self.spec.fault == "power-cut"}
+        self.broker = BROKERS[mode.broker](options, self.spec.cpus["broker"])
         began = time.monotonic()
         self.broker.start()
         self.broker_start_s = time.monotonic() - began
@@ -286,9 +287,16 @@ class _Run:
     def stream_count(self) -> int:
         """Messages to send: a broker-kill stream runs on at least 1 s after the restart."""
         spec = self.spec
-        if spec.fault != "broker-kill" or self.broker is None or spec.rate_per_s <= 0:
+        if (
+            spec.fault not in ("broker-kill", "power-cut")
+            or self.broker is None
+            or spec.rate_per_s <= 0
+        ):
             return spec.count
-        needed_s = spec.fault_at * spec.planned_s + spec.down_s + 1.5 * self.broker_start_s + 1.0
+        downs = 2 if spec.fault == "power-cut" else 1
+        needed_s = (
+            spec.fault_at * spec.planned_s + downs * spec.down_s + 1.5 * self.broker_start_s + 1.0
+        )
         return max(spec.count, math.ceil(needed_s * spec.rate_per_s))
 
     def start_producer(self) -> None:
@@ -323,6 +331,20 @@ class _Run:
                 self.broker.start()
             except Unsupported as exc:
                 self.errors.append(f"broker did not restart: {exc}")
+        elif kind == "power-cut":
+            # the receiver is down while messages pile up in the broker, then the power
+            # goes: only what the broker fsynced is still there for the new consumer
+            assert self.broker is not None and self.consumer is not None
+            self.consumer.kill()
+            self._sleep(down)
+            self.mark("power cut")
+            self.broker.power_cut()
+            self._sleep(down)
+            try:
+                self.broker.start()
+            except Unsupported as exc:
+                self.errors.append(f"broker did not restart: {exc}")
+            self.start_consumer()
         elif kind == "broker-stop":
             assert self.broker is not None
             self.broker.pause()

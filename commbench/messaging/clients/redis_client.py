@@ -68,6 +68,12 @@ def consumer(config: dict[str, Any], rec: Recorder) -> None:
     while not stopping and time.monotonic() < deadline:
         try:
             reply = client.xreadgroup(GROUP, "c", {STREAM: cursor}, count=256, block=100)
+        except redis.ResponseError as exc:
+            if "NOGROUP" in str(exc):  # the broker lost the group (a power cut): again,
+                with contextlib.suppress(redis.RedisError):  # from what it still holds
+                    client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            time.sleep(0.05)
+            continue
         except redis.RedisError:
             time.sleep(0.05)  # the broker is away: try again (bounded by the deadline)
             continue
