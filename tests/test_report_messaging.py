@@ -41,6 +41,7 @@ def test_every_builder_makes_its_block(golden) -> None:
         "Synchronous/asynchronous × transient/persistent",
         "Loss matrix",
         "Cost of persistence",
+        "End-to-end latency CDFs",
         "Crash timelines",
     ]
 

@@ -23,7 +23,7 @@ CELLS = (
     ("async", "transient"),
     ("async", "persistent"),
 )
-FAULTS = ("consumer-kill", "broker-kill", "broker-stop", "producer-kill")
+FAULTS = ("consumer-kill", "broker-kill", "broker-stop", "producer-kill", "power-cut")
 
 
 def _rows(rows: pd.DataFrame, measure: str) -> list[dict[str, Any]]:
@@ -236,5 +236,40 @@ def timelines(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Crash timelines", ctx.anchor("msg-timelines"), html)]
 
 
-BUILDERS = [table_2x2, loss_matrix, persistence_cost, timelines]
+@draws
+def latency_cdfs(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """End-to-end latency CDF per system/mode, one panel per message size."""
+    latency = [r for r in _rows(rows, "e2e-latency") if getattr(r.get("samples"), "size", 0) > 0]
+    if not latency:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sizes = sorted({int(r["size_bytes"]) for r in latency})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(4 * len(sizes), 3.2), squeeze=False)
+    for ax, size in zip(axes.flat, sizes):
+        for r in latency:
+            if int(r["size_bytes"]) != size:
+                continue
+            x = np.sort(np.asarray(r["samples"], dtype=float)) * 1e6
+            ax.plot(x, np.arange(1, x.size + 1) / x.size, lw=1, label=_key(r))
+        ax.set_xscale("log")
+        ax.set_title(f"{size} B", fontsize=9)
+        ax.set_xlabel("end-to-end latency (µs)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].set_ylabel("fraction of messages", fontsize=8)
+    axes.flat[-1].legend(fontsize=6)
+    fig.tight_layout()
+    caption = (
+        "End-to-end latency, producer to consumer on the host's monotonic clock, paced "
+        f"streams (no queueing), per system and mode. {ctx.describe()}."
+    )
+    html = figure_html(_png(fig), alt="end-to-end latency CDFs", caption=caption)
+    return [Block("End-to-end latency CDFs", ctx.anchor("msg-cdf"), html)]
+
+
+BUILDERS = [table_2x2, loss_matrix, persistence_cost, latency_cdfs, timelines]
 """Callables ``(rows, ctx) -> list[Block]`` for the messaging section."""
