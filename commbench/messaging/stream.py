@@ -299,6 +299,13 @@ class _Run:
         )
         return max(spec.count, math.ceil(needed_s * spec.rate_per_s))
 
+    def restart_consumer(self) -> None:
+        """A new consumer after a fault; one that cannot start is this row's error."""
+        try:
+            self.start_consumer()
+        except Unsupported as exc:
+            self.errors.append(f"consumer did not restart: {exc}")
+
     def start_producer(self) -> None:
         self.config["count"] = self.stream_count()
         self.producer = Worker(
@@ -322,7 +329,7 @@ class _Run:
             assert self.consumer is not None
             self.consumer.kill()
             self._sleep(down)
-            self.start_consumer()
+            self.restart_consumer()
         elif kind == "broker-kill":
             assert self.broker is not None
             self.broker.kill()
@@ -344,7 +351,7 @@ class _Run:
                 self.broker.start()
             except Unsupported as exc:
                 self.errors.append(f"broker did not restart: {exc}")
-            self.start_consumer()
+            self.restart_consumer()
         elif kind == "broker-stop":
             assert self.broker is not None
             self.broker.pause()
