@@ -64,3 +64,14 @@ def test_rabbitmq_and_its_epmd_are_ended_after_an_exception() -> None:
         directory = broker.dir
         raise RuntimeError("boom")
     assert _gone(beam) and _gone(epmd) and not directory.exists()
+
+
+def test_broker_ports_are_free_and_below_the_ephemeral_range() -> None:
+    # a client reconnecting to a dead broker can otherwise connect to itself on the
+    # broker's port (TCP self-connect) and keep the broker from listening again
+    low = brokers.ephemeral_low()
+    ports = {brokers.free_port() for _ in range(20)}
+    assert all(1024 <= p < low for p in ports)
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))

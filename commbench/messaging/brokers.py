@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -33,9 +34,33 @@ READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 10.0
 
 
-def free_port() -> int:
-    """A loopback TCP port free now (the OS chooses; kept for the broker's restarts)."""
-    with socket.socket() as sock:
+def ephemeral_low() -> int:
+    """The lowest port the kernel hands out to outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port(attempts: int = 200) -> int:
+    """A loopback TCP port free now, below the ephemeral range; kept for restarts.
+
+    Below the ephemeral range because a client reconnecting in a loop to a broker that
+    is down can be given the broker's own port as its source port and connect to
+    itself (TCP self-connect); the broker then cannot listen again (seen: RabbitMQ's
+    restart failed with eaddrinuse). Random candidates, each checked by binding it.
+    """
+    low = ephemeral_low()
+    floor = max(1024, low // 3)
+    for _ in range(attempts):
+        port = random.randrange(floor, low) if low > floor else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    with socket.socket() as sock:  # a machine without a free low port: let the OS choose
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
