@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= quick
 SUITE ?= all
 
-.PHONY: bench bench-report test lint clean native
+.PHONY: bench bench-report brokers test lint clean native
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,28 @@ bench-report: $(STAMP)
 	@test -n "$(RESULT)" || { echo "usage: make bench-report RESULT=path/to/result.json" >&2; exit 2; }
 	$(BIN)/python bench/report_timing.py $(RESULT)
 
-test: $(STAMP) $(DEBIAN_TOOLS) $(FLOOR_TOOLS) native
+# The messaging family's brokers (Debian packages). Their packages try to start system
+# services on the default ports: a policy-rc.d that refuses (exit 101) is in place while
+# they install (an existing one is kept) and the units are disabled and stopped after,
+# so only the private instances the suite starts ever run. libfuse2 (fusepy) and fuse3
+# (fusermount) serve the power-cut layer under a broker's data directory.
+BROKERS := /usr/bin/redis-server /usr/sbin/mosquitto /usr/lib/rabbitmq/bin/rabbitmq-server \
+	/usr/lib/x86_64-linux-gnu/libfuse.so.2
+BROKER_UNITS := rabbitmq-server redis-server mosquitto
+
+brokers: $(BROKERS)
+
+$(BROKERS) &:
+	$(SUDO) sh -c 'p=/usr/sbin/policy-rc.d; made=; \
+	  if [ ! -e $$p ]; then printf "#!/bin/sh\nexit 101\n" > $$p; chmod +x $$p; made=1; fi; \
+	  apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server redis-server mosquitto libfuse2 fuse3; \
+	  rc=$$?; [ -n "$$made" ] && rm -f $$p; \
+	  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+	    systemctl disable --now $(BROKER_UNITS) 2>/dev/null; fi; \
+	  exit $$rc'
+
+test: $(STAMP) $(DEBIAN_TOOLS) $(FLOOR_TOOLS) $(BROKERS) native
 	$(BIN)/python -m pytest tests
 
 lint: $(STAMP)

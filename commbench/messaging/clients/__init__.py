@@ -1,0 +1,2 @@
+"""One module per messaging client: ``producer(config, recorder)`` and
+``consumer(config, recorder)``, run inside :mod:`commbench.messaging.worker` processes."""

@@ -1,0 +1,275 @@
+"""The messaging section: the lecture's 2x2 table, the loss matrix, the cost of
+persistence, end-to-end latency CDFs and one timeline per crash.
+
+Each builder takes the ``messaging`` rows of ONE result file (tidy table: params as
+columns, metrics as ``metric.<name>``) and its :class:`RunContext`, and returns its
+:class:`Block` s; a builder whose rows are missing returns nothing. Self-contained:
+only the page machinery of :mod:`commbench.report.blocks` is used.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import pandas as pd
+
+from commbench.report.blocks import Block, Cell, RunContext, draws, figure_html, table_html
+
+CELLS = (
+    ("sync", "transient"),
+    ("sync", "persistent"),
+    ("async", "transient"),
+    ("async", "persistent"),
+)
+FAULTS = ("consumer-kill", "broker-kill", "broker-stop", "producer-kill", "power-cut")
+
+
+def _rows(rows: pd.DataFrame, measure: str) -> list[dict[str, Any]]:
+    if rows.empty or "measure" not in rows:
+        return []
+    return rows[rows["measure"] == measure].to_dict("records")
+
+
+def _key(row: dict[str, Any]) -> str:
+    return f"{row['system']}/{row['mode']}"
+
+
+def _us(ns: Any) -> str:
+    if ns is None or (isinstance(ns, float) and math.isnan(ns)):
+        return "-"
+    return f"{ns / 1e3:,.0f} µs" if ns >= 1e4 else f"{ns / 1e3:.1f} µs"
+
+
+def _loss(row: dict[str, Any]) -> tuple[str, bool]:
+    """A crash row's loss in words, and whether acknowledged messages were lost."""
+    lost = int(row.get("metric.lost") or 0)
+    if row.get("metric.acknowledged"):
+        text = f"{lost} of {int(row['metric.acknowledged'])} acked lost"
+    else:
+        text = f"{int(row.get('metric.lost_sent') or 0)} of {int(row['metric.sent'])} sent lost"
+    dup = int(row.get("metric.duplicated") or 0)
+    if dup:
+        text += f", {dup} dup"
+    if row.get("metric.timed_out"):
+        text += ", timed out"
+    if row.get("metric.balanced") is False:
+        text += ", BOOKS DO NOT BALANCE"
+    return text, lost > 0
+
+
+def _smallest(rows: list[dict[str, Any]]) -> int | None:
+    sizes = sorted({int(r["size_bytes"]) for r in rows})
+    return sizes[0] if sizes else None
+
+
+def table_2x2(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """Sync/async x transient/persistent: each mode's latency, throughput and worst loss."""
+    latency = _rows(rows, "e2e-latency")
+    size = _smallest(latency)
+    p50 = {_key(r): r.get("metric.p50_ns") for r in latency if int(r["size_bytes"]) == size}
+    rate = {_key(r): r.get("metric.messages_per_s") for r in _rows(rows, "throughput")}
+    worst: dict[str, str] = {}
+    for r in _rows(rows, "crash"):
+        text, _ = _loss(r)
+        worst.setdefault(_key(r), "")
+        worst[_key(r)] += f"{r['fault']}: {text}. "
+    modes: dict[tuple[str, str], list[str]] = {cell: [] for cell in CELLS}
+    for r in [*latency, *_rows(rows, "throughput"), *_rows(rows, "crash")]:
+        cell = ("sync" if r["sync"] else "async", "persistent" if r["persistent"] else "transient")
+        if _key(r) not in modes[cell]:
+            modes[cell].append(_key(r))
+    if not any(modes.values()):
+        return []
+
+    def cell(sync: str, persistence: str) -> Cell:
+        lines = [
+            f"{k}: e2e p50 {_us(p50.get(k))}" + (f", {rate[k]:,.0f} msg/s" if rate.get(k) else "")
+            for k in modes[(sync, persistence)]
+        ]
+        detail = " ".join(f"{k} — {worst[k]}" for k in modes[(sync, persistence)] if k in worst)
+        return Cell("; ".join(lines) or "-", title=detail)
+
+    body = [
+        [Cell(s, css="rowhead"), cell(s, "transient"), cell(s, "persistent")]
+        for s in ("sync", "async")
+    ]
+    caption = (
+        f"The lecture's four ways of sending a message, each filled by the systems measured: "
+        f"median end-to-end latency at {size} B (paced stream), throughput (unpaced), and, "
+        f"on hover, the loss under each crash. {ctx.describe()}."
+    )
+    html = table_html(["", "transient", "persistent"], body, caption=caption)
+    return [Block("Synchronous/asynchronous × transient/persistent", ctx.anchor("msg-2x2"), html)]
+
+
+def loss_matrix(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """Per system/mode and fault: the books; red where acknowledged messages were lost."""
+    crash = _rows(rows, "crash")
+    if not crash:
+        return []
+    by = {(_key(r), r["fault"]): r for r in crash}
+    keys = list(dict.fromkeys(_key(r) for r in crash))
+    faults = [f for f in FAULTS if any(r["fault"] == f for r in crash)]
+    body = []
+    for k in keys:
+        line: list[Cell | str] = [Cell(k, css="rowhead")]
+        for f in faults:
+            r = by.get((k, f))
+            if r is None:
+                line.append(Cell("n/a", title="not applicable or not run"))
+                continue
+            text, lost_acked = _loss(r)
+            books = (
+                f"sent {r['metric.sent']}, acked {r['metric.acknowledged']}, received "
+                f"{r['metric.received']}, distinct {r['metric.distinct']}, duplicated "
+                f"{r['metric.duplicated']}, reordered {r['metric.reordered']}, lost "
+                f"{r['metric.lost']}, unacked-delivered {r['metric.delivered_unacked']}; "
+                f"records: {r.get('ledger_records', '-')}"
+            )
+            line.append(Cell(text, title=books, css="fail" if lost_acked else "ok"))
+        body.append(line)
+    caption = (
+        "Loss under each crash, counted from per-message sequence numbers: lost = "
+        "acknowledged but never delivered (red), or, for modes without acknowledgements, "
+        "sent but never delivered. Hover for the full books; every row's books balance "
+        f"(received = distinct + duplicates; sent = acked + unacked). {ctx.describe()}."
+    )
+    html = table_html(["system/mode", *faults], body, caption=caption, css="matrix")
+    return [Block("Loss matrix", ctx.anchor("msg-loss"), html)]
+
+
+def persistence_cost(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """Per system: each persistent mode's latency and throughput over its transient mode's."""
+    latency = _rows(rows, "e2e-latency")
+    size = _smallest(latency)
+    p50 = {_key(r): r["metric.p50_ns"] for r in latency if int(r["size_bytes"]) == size}
+    rate = {_key(r): r.get("metric.messages_per_s") for r in _rows(rows, "throughput")}
+    persistent = {_key(r): bool(r["persistent"]) for r in latency}
+    body = []
+    for system in dict.fromkeys(k.split("/")[0] for k in p50):
+        base = [k for k in p50 if k.startswith(system + "/") and not persistent[k]]
+        if not base:
+            continue
+        ref = base[0]
+        for k in p50:
+            if k.startswith(system + "/") and persistent[k]:
+                tp = (
+                    f"{rate[ref] / rate[k]:.1f}× fewer msg/s"
+                    if rate.get(k) and rate.get(ref)
+                    else "-"
+                )
+                body.append(
+                    [
+                        k,
+                        ref,
+                        Cell(f"{p50[k] / p50[ref]:.2f}×", numeric=True),
+                        Cell(tp, numeric=True),
+                    ]
+                )
+    if not body:
+        return []
+    caption = (
+        f"Cost of persistence: median end-to-end latency at {size} B of each persistent "
+        f"mode over the same system's transient mode, and throughput the other way. "
+        f"{ctx.describe()}."
+    )
+    header = [
+        "persistent",
+        "transient",
+        Cell("latency ratio", numeric=True),
+        Cell("throughput", numeric=True),
+    ]
+    return [
+        Block(
+            "Cost of persistence", ctx.anchor("msg-cost"), table_html(header, body, caption=caption)
+        )
+    ]
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@draws
+def timelines(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """Published, delivered and backlog over time for each crash, the fault shaded."""
+    crash = [r for r in _rows(rows, "crash") if isinstance(r.get("metric.timeline"), dict)]
+    if not crash:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 4
+    n = len(crash)
+    fig, axes = plt.subplots(
+        math.ceil(n / cols), cols, figsize=(12, 2.4 * math.ceil(n / cols)), squeeze=False
+    )
+    for ax, r in zip(axes.flat, crash):
+        t = r["metric.timeline"]
+        ax.plot(t["t_s"], t["published"], label="published", lw=1)
+        ax.plot(t["t_s"], t["delivered"], label="delivered", lw=1)
+        ax.plot(t["t_s"], t["backlog"], label="backlog", lw=1)
+        events = {e["event"]: e["t_s"] for e in r.get("metric.fault_events") or []}
+        start, end = events.get(f"{r['fault']} start"), events.get(f"{r['fault']} end")
+        if start is not None:
+            ax.axvspan(start, end if end is not None else start, color="red", alpha=0.15)
+        ax.set_title(f"{_key(r)} {r['fault']}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    caption = (
+        "Each crash over time (s): messages published and delivered (distinct, cumulative) "
+        f"and the backlog between them; the fault shaded. {ctx.describe()}."
+    )
+    html = figure_html(_png(fig), alt="crash timelines", caption=caption)
+    return [Block("Crash timelines", ctx.anchor("msg-timelines"), html)]
+
+
+@draws
+def latency_cdfs(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """End-to-end latency CDF per system/mode, one panel per message size."""
+    latency = [r for r in _rows(rows, "e2e-latency") if getattr(r.get("samples"), "size", 0) > 0]
+    if not latency:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sizes = sorted({int(r["size_bytes"]) for r in latency})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(4 * len(sizes), 3.2), squeeze=False)
+    for ax, size in zip(axes.flat, sizes):
+        for r in latency:
+            if int(r["size_bytes"]) != size:
+                continue
+            x = np.sort(np.asarray(r["samples"], dtype=float)) * 1e6
+            ax.plot(x, np.arange(1, x.size + 1) / x.size, lw=1, label=_key(r))
+        ax.set_xscale("log")
+        ax.set_title(f"{size} B", fontsize=9)
+        ax.set_xlabel("end-to-end latency (µs)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].set_ylabel("fraction of messages", fontsize=8)
+    axes.flat[-1].legend(fontsize=6)
+    fig.tight_layout()
+    caption = (
+        "End-to-end latency, producer to consumer on the host's monotonic clock, paced "
+        f"streams (no queueing), per system and mode. {ctx.describe()}."
+    )
+    html = figure_html(_png(fig), alt="end-to-end latency CDFs", caption=caption)
+    return [Block("End-to-end latency CDFs", ctx.anchor("msg-cdf"), html)]
+
+
+BUILDERS = [table_2x2, loss_matrix, persistence_cost, latency_cdfs, timelines]
+"""Callables ``(rows, ctx) -> list[Block]`` for the messaging section."""
