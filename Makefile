@@ -14,14 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's Chromium, for the real-browser test of the HTML report, and sockperf, the
-# C-level TCP reference line (needs root or sudo)
-DEBIAN_TOOLS := /usr/bin/chromium /usr/bin/sockperf
+# Debian's Chromium, for the real-browser test of the HTML report, sockperf, the
+# C-level TCP reference line, and the replicated stores of the cap family (etcd, Redis)
+# (needs root or sudo)
+DEBIAN_TOOLS := /usr/bin/chromium /usr/bin/sockperf /usr/bin/etcd /usr/bin/redis-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(DEBIAN_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium sockperf
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium sockperf etcd-server redis-server
 
 bench: $(STAMP)
 	$(BIN)/commbench run --suite $(SUITE) --profile $(PROFILE)

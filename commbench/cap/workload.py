@@ -186,11 +186,11 @@ def run_scenario(cluster: Cluster, scenario: Scenario, history_path: Path | None
         for t in threads:
             t.start()
         _sleep_until(recorder, partition_s, stop)
-        partition_s = recorder.now()
         sides = FAULTS[scenario.fault](net, cluster)
+        partition_s = recorder.now()  # the phases start once the fault (heal) is in place
         _sleep_until(recorder, heal_s, stop)
-        heal_s = recorder.now()
         net.heal()
+        heal_s = recorder.now()
         _sleep_until(recorder, end_s, stop)
     finally:
         net.heal()
