@@ -22,6 +22,7 @@ import http.client
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -342,5 +343,277 @@ class EtcdCluster(Cluster):
         return None
 
 
-STORES: dict[str, type[Cluster]] = {"etcd": EtcdCluster}
+# --- Redis -----------------------------------------------------------------------------
+
+
+class RespError(Exception):
+    """An error reply from Redis (``-ERR ...``)."""
+
+
+class Resp:
+    """A minimal RESP2 connection: one command at a time, no retries, a timeout per call."""
+
+    def __init__(self, address: str, port: int, timeout_s: float) -> None:
+        self.address, self.port, self.timeout_s = address, port, timeout_s
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def connect(self) -> None:
+        try:
+            self.sock = socket.create_connection((self.address, self.port), self.timeout_s)
+        except OSError as exc:
+            self.sock = None
+            raise Failed(f"connect {self.address}:{self.port}: {exc}") from None
+        self.buffer = b""
+
+    def call(self, *args: str | int) -> Any:
+        """Send one command; Failed if nothing was sent, Indefinite if the answer is lost."""
+        if self.sock is None:
+            self.connect()
+        assert self.sock is not None
+        parts = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            data = str(arg).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        try:
+            self.sock.sendall(b"".join(parts))
+            return self._reply()
+        except RespError:
+            raise
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise Indefinite(f"{type(exc).__name__}: {exc}") from None
+
+    def _line(self) -> bytes:
+        assert self.sock is not None
+        for _ in range(100_000):  # bounded: a reply line is short
+            end = self.buffer.find(b"\r\n")
+            if end >= 0:
+                line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
+                return line
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("connection closed")
+            self.buffer += chunk
+        raise ValueError("reply line too long")
+
+    def _exactly(self, n: int) -> bytes:
+        assert self.sock is not None
+        while len(self.buffer) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("connection closed")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n + 2 :]
+        return data
+
+    def _reply(self) -> Any:
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RespError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exactly(n).decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise ValueError(f"bad RESP reply {line[:40]!r}")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+CAS_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if (ARGV[1] == '' and current == false) or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class RedisClient:
+    """Reads from the local member (a replica, or the primary in ``wait`` mode); writes
+    and compare-and-set (a Lua script) to the primary the local Sentinel names. In ``wait``
+    mode every write is followed by ``WAIT 1``: not acknowledged by a replica = unknown."""
+
+    def __init__(self, cluster: RedisCluster, member: int) -> None:
+        net = cluster.network
+        self.wait = cluster.mode == "wait"
+        self.timeout_s = cluster.op_timeout_s
+        self.local = Resp(net.addresses[member], cluster.PORT, self.timeout_s)
+        self.sentinel = Resp(net.addresses[member], cluster.SENTINEL_PORT, self.timeout_s)
+        self.primary: Resp | None = None
+        self.primary_addr: tuple[str, int] | None = None
+
+    def _primary(self) -> Resp:
+        if self.primary is None:
+            try:
+                host, port = self.sentinel.call("SENTINEL", "get-master-addr-by-name", "cb")
+            except (RespError, Indefinite, TypeError, ValueError) as exc:
+                self.sentinel.close()
+                raise Failed(f"sentinel: {exc}") from None
+            self.primary_addr = (host, int(port))
+            self.primary = Resp(host, int(port), self.timeout_s)
+        return self.primary
+
+    def _on_primary(self, *args: str | int) -> Any:
+        primary = self._primary()
+        try:
+            return primary.call(*args)
+        except RespError as exc:  # READONLY (no longer primary), NOREPLICAS, ...: not applied
+            self._forget_primary()
+            raise Failed(str(exc)) from None
+        except (Failed, Indefinite):
+            self._forget_primary()
+            raise
+
+    def _forget_primary(self) -> None:
+        if self.primary is not None:
+            self.primary.close()
+        self.primary = None
+
+    def _replicated(self) -> None:
+        if self.wait:
+            acked = self._on_primary("WAIT", 1, int(self.timeout_s * 500))
+            if int(acked) < 1:
+                raise Indefinite("WAIT: no replica acknowledged")
+
+    def read(self, key: str) -> str | None:
+        if self.wait:
+            return self._on_primary("GET", key)
+        try:
+            return self.local.call("GET", key)
+        except RespError as exc:
+            raise Failed(str(exc)) from None
+
+    def write(self, key: str, value: str) -> None:
+        self._on_primary("SET", key, value)
+        self._replicated()
+
+    def cas(self, key: str, expected: str | None, new: str) -> bool:
+        swapped = self._on_primary("EVAL", CAS_SCRIPT, 1, key, expected or "", new) == 1
+        if swapped:
+            self._replicated()
+        return swapped
+
+    def close(self) -> None:
+        for conn in (self.local, self.sentinel):
+            conn.close()
+        self._forget_primary()
+
+
+class RedisCluster(Cluster):
+    """Redis (Debian's redis-server): a primary (member 1) and two replicas, a Sentinel
+    beside each (quorum 2, down-after 1 s, failover-timeout 3 s).
+
+    Modes: ``async`` (asynchronous replication, reads from the local replica) and ``wait``
+    (reads and writes at the primary, ``WAIT 1`` after each write,
+    ``min-replicas-to-write 1`` with ``min-replicas-max-lag 2``)."""
+
+    name = "redis"
+    modes = ("async", "wait")
+    binary = "redis-server"
+    PORT, SENTINEL_PORT = 6379, 26379
+
+    def start(self) -> None:
+        assert self.tmp is not None
+        net = self.network
+        primary = net.addresses[0]
+        for i, addr in enumerate(net.addresses):
+            data = self.tmp / f"m{i + 1}"
+            data.mkdir()
+            command = [
+                self.binary,
+                "--port", str(self.PORT), "--bind", addr, "--protected-mode", "no",
+                "--dir", str(data), "--save", "", "--appendonly", "no",
+                "--repl-diskless-sync-delay", "0", "--replica-announce-ip", addr,
+            ]  # fmt: skip
+            if self.mode == "wait":
+                command += ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "2"]
+            if i > 0:
+                command += ["--replicaof", primary, str(self.PORT)]
+            self.spawn(i, command, f"m{i + 1}.log")
+        for i, addr in enumerate(net.addresses):
+            conf = self.tmp / f"sentinel{i + 1}.conf"  # Sentinel rewrites its config file
+            conf.write_text(
+                f"port {self.SENTINEL_PORT}\nbind {addr}\nprotected-mode no\n"
+                f"dir {self.tmp}\nsentinel announce-ip {addr}\n"
+                f"sentinel monitor cb {primary} {self.PORT} 2\n"
+                "sentinel down-after-milliseconds cb 1000\n"
+                "sentinel failover-timeout cb 3000\n"
+                "sentinel parallel-syncs cb 1\n"
+            )
+            self.spawn(i, [self.binary, str(conf), "--sentinel"], f"sentinel{i + 1}.log")
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Both replicas linked, every Sentinel sees 2 replicas and 2 other Sentinels."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                if process.poll() is not None:
+                    raise UserError(f"cap: a redis process exited ({process.returncode})")
+            if all(self._member_ready(i) for i in range(self.network.n)):
+                return
+            time.sleep(0.2)
+        raise UserError(f"cap: redis cluster not ready in {READY_TIMEOUT_S:.0f} s")
+
+    def _member_ready(self, member: int) -> bool:
+        addr = self.network.addresses[member]
+
+        def probe() -> bool:
+            local = Resp(addr, self.PORT, 1.0)
+            sentinel = Resp(addr, self.SENTINEL_PORT, 1.0)
+            try:
+                info = local.call("INFO", "replication")
+                if member > 0 and "master_link_status:up" not in info:
+                    return False
+                sentinels = sentinel.call("SENTINEL", "sentinels", "cb")
+                replicas = sentinel.call("SENTINEL", "replicas", "cb")
+                return len(sentinels) == 2 and len(replicas) == 2
+            except (Failed, Indefinite, RespError):
+                return False
+            finally:
+                local.close()
+                sentinel.close()
+
+        return in_namespace(self.network.members[member], probe)
+
+    def client(self, member: int) -> RedisClient:
+        return RedisClient(self, member)
+
+    def final_client(self, member: int) -> RedisClient:
+        """Reads at the primary the local Sentinel names, whatever the mode."""
+        client = RedisClient(self, member)
+        client.wait = True
+        return client
+
+    def leader(self) -> int | None:
+        """The member whose redis says it is the primary."""
+        for i, addr in enumerate(self.network.addresses):
+
+            def role(addr: str = addr) -> str | None:
+                conn = Resp(addr, self.PORT, 1.0)
+                try:
+                    return conn.call("ROLE")[0]
+                except (Failed, Indefinite, RespError):
+                    return None
+                finally:
+                    conn.close()
+
+            if in_namespace(self.network.members[i], role) == "master":
+                return i
+        return None
+
+
+STORES: dict[str, type[Cluster]] = {"etcd": EtcdCluster, "redis": RedisCluster}
 """Store name -> cluster class; a store adds itself here."""

@@ -5,8 +5,9 @@
 - stale reads: ok reads that returned a value already superseded in real time, i.e. a
   write acknowledged before the read began was itself invoked after the value read had
   been acknowledged (no linearization can explain them; a lower bound on staleness);
-- acknowledged writes lost after the heal: ok writes (and swapping compare-and-sets) that
-  a final read, made after the heal, shows superseded by an older value;
+- acknowledged writes lost after the heal: on write-once keys, acknowledged writes a
+  final read (after the heal) does not find; on the shared keys, acknowledged writes a
+  final read shows superseded by an older value;
 - time to recover: from the heal to the last member's first acknowledged write or swap.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from commbench.cap.history import Op
-from commbench.cap.workload import PHASES
+from commbench.cap.workload import PHASES, is_unique_key
 
 
 def answered(o: Op) -> bool:
@@ -106,23 +107,39 @@ def stale_reads(ops: Sequence[Op]) -> dict[str, Any]:
 
 
 def lost_writes(ops: Sequence[Op]) -> dict[str, Any]:
-    """Acknowledged writes that an ok final read shows were superseded by an older value.
+    """Acknowledged writes lost after the heal, two ways.
 
-    A write w is lost if a final read r (after the heal) began after w was acknowledged and
-    returned a value acknowledged before w was invoked (or the empty register)."""
+    - ``writes_lost`` of ``writes_probed``: acknowledged writes to write-once keys whose
+      final read (after the heal) returned nothing or another value;
+    - ``register_writes_lost``: acknowledged writes w to the shared keys that a final read r
+      shows rolled back: r began after w was acknowledged and returned a value acknowledged
+      before w was invoked (or the empty register).
+    """
     lost: set[int] = set()
+    probed = probe_lost = 0
     finals = 0
-    for key_ops in _per_key(ops).values():
-        acked_at = {_written(o): o.complete_s for o in key_ops if o.f in ("write", "cas")}
+    for key, key_ops in _per_key(ops).items():
         final = [o for o in key_ops if o.extra.get("final") and o.f == "read" and o.outcome == "ok"]
         finals += len(final)
+        if is_unique_key(key):
+            for w in key_ops:
+                if w.f == "write" and w.outcome == "ok" and final:
+                    probed += 1
+                    probe_lost += final[-1].value != w.value
+            continue
+        acked_at = {_written(o): o.complete_s for o in key_ops if o.f in ("write", "cas")}
         for r in final:
             seen_acked = -math.inf if r.value is None else acked_at.get(r.value, math.inf)
             for w in key_ops:
                 if _writes(w) and w.complete_s < r.invoke_s and w.invoke_s > seen_acked:
                     lost.add(id(w))
-    acked = sum(_writes(o) for o in ops)
-    return {"writes_acked": acked, "writes_lost": len(lost), "final_reads_ok": finals}
+    return {
+        "writes_acked": sum(_writes(o) for o in ops),
+        "writes_probed": probed,
+        "writes_lost": probe_lost,
+        "register_writes_lost": len(lost),
+        "final_reads_ok": finals,
+    }
 
 
 def recovery_s(ops: Sequence[Op], heal_s: float) -> float | None:

@@ -13,6 +13,11 @@ fault applied at the start of ``during`` and healed at the start of ``after``; t
 returns each member's side (``minority`` / ``majority``). After the last phase each key
 is read once more through every member ("final reads", linearizable where the store can)
 to count acknowledged writes lost after the heal.
+
+Lost writes are counted on write-once keys too (Jepsen's set workload in register form):
+a share of the writes goes to a fresh key ``u<client>-<n>``; after the heal every such key
+is read once (through the first member of the majority side); an acknowledged one that
+reads back empty or different was lost.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ class Scenario:
     rate_per_client: float = 40.0  # operations per second, at most
     keys: int = 3
     mix: tuple[float, float, float] = (0.5, 0.3, 0.2)  # read, write, cas
+    unique_share: float = 0.25  # of the writes, to a write-once key (the lost-write probe)
     seed: int = 0
 
 
@@ -150,6 +156,8 @@ def _client_loop(
             value: Any = None
             if f == "write":
                 value = f"{member}-{counter}"
+                if rng.random() < scenario.unique_share:
+                    key = f"u{member}-{counter}"
             elif f == "cas":
                 value = (last.get(key), f"{member}-{counter}")
             o = perform(client, recorder, member, key, f, value, node=member)
@@ -197,7 +205,7 @@ def run_scenario(cluster: Cluster, scenario: Scenario, history_path: Path | None
         stop.set()
         for t in threads:
             t.join(cluster.op_timeout_s * 3 + 5)
-    final_reads(cluster, recorder)
+    final_reads(cluster, recorder, [m for m, side in sides.items() if side == "majority"])
     ops = sorted(recorder.ops, key=lambda o: o.invoke_s)
     ops = [_label(o, sides, partition_s, heal_s) for o in ops]
     run = Run(ops, sides, partition_s, heal_s, recorder.now())
@@ -215,17 +223,25 @@ def _sleep_until(recorder: _Recorder, at_s: float, stop: threading.Event) -> Non
 FINAL_READS_WITHIN_S = 15.0
 
 
-def final_reads(cluster: Cluster, recorder: _Recorder) -> None:
-    """Read every key through every member with the store's strongest read, retrying (every
-    attempt recorded) until one succeeds or FINAL_READS_WITHIN_S has passed."""
-    seen_keys = sorted({o.key for o in recorder.ops})
+def is_unique_key(key: str) -> bool:
+    return key.startswith("u")
+
+
+def final_reads(cluster: Cluster, recorder: _Recorder, majority: list[int]) -> None:
+    """Read the workload's keys through every member, and the write-once keys through the
+    first majority member, with the store's strongest read, retrying (every attempt
+    recorded) until one succeeds or FINAL_READS_WITHIN_S has passed."""
+    keys = sorted({o.key for o in recorder.ops})
+    shared = [k for k in keys if not is_unique_key(k)]
+    unique = [k for k in keys if is_unique_key(k)]
     deadline = recorder.now() + FINAL_READS_WITHIN_S
+    prober = majority[0] if majority else 0
 
     def read_all(member: int) -> None:
         enter(cluster.network.members[member])
         client = cluster.final_client(member)
         try:
-            for key in seen_keys:
+            for key in shared + (unique if member == prober else []):
                 while recorder.now() < deadline:
                     o = perform(
                         client, recorder, 100 + member, key, "read", None, node=member, final=True
