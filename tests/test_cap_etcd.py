@@ -91,5 +91,8 @@ def test_linearizable_workload_under_partition_and_cleanup(tmp_path: Path) -> No
     assert found["final_reads_ok"] >= 1
     assert found["availability.majority.during"] > 0.9
     minority = [o for o in ops if o.extra["side"] == "minority" and o.extra["phase"] == "during"]
-    assert minority and not any(o.outcome == "ok" and o.f == "read" for o in minority)
+    assert minority
+    # no linearizable read is answered on the minority side while the partition lasts
+    # (one invoked during it may be answered once healed)
+    assert all(o.complete_s >= run.heal_s for o in minority if o.outcome == "ok")
     assert linearizability.check(ops).verdict == linearizability.OK
