@@ -27,7 +27,7 @@ QUICK = CapProfile(
     ),
     before_s=2.0,
     during_s=5.0,
-    after_s=6.0,
+    after_s=10.0,  # Sentinel demotes a returning old primary ~8 s after the heal
     rate_per_client=40.0,
     keys=3,
     op_timeout_s=1.0,
