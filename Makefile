@@ -66,9 +66,10 @@ bench-report: $(STAMP)
 # they install (an existing one is kept) and the units are disabled and stopped after,
 # so only the private instances the suite starts ever run. libfuse2 (fusepy) and fuse3
 # (fusermount) serve the power-cut layer under a broker's data directory.
+# etcd-server (and redis-server) are also the replicated stores of the cap family.
 BROKERS := /usr/bin/redis-server /usr/sbin/mosquitto /usr/lib/rabbitmq/bin/rabbitmq-server \
-	/usr/lib/x86_64-linux-gnu/libfuse.so.2
-BROKER_UNITS := rabbitmq-server redis-server mosquitto
+	/usr/lib/x86_64-linux-gnu/libfuse.so.2 /usr/bin/etcd
+BROKER_UNITS := rabbitmq-server redis-server mosquitto etcd
 
 brokers: $(BROKERS)
 
@@ -76,7 +77,7 @@ $(BROKERS) &:
 	$(SUDO) sh -c 'p=/usr/sbin/policy-rc.d; made=; \
 	  if [ ! -e $$p ]; then printf "#!/bin/sh\nexit 101\n" > $$p; chmod +x $$p; made=1; fi; \
 	  apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server redis-server mosquitto libfuse2 fuse3; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server redis-server mosquitto etcd-server libfuse2 fuse3; \
 	  rc=$$?; [ -n "$$made" ] && rm -f $$p; \
 	  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
 	    systemctl disable --now $(BROKER_UNITS) 2>/dev/null; fi; \

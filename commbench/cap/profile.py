@@ -1,0 +1,57 @@
+"""The cap family's knobs: one frozen dataclass per profile (folded into profiles.py later)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CapProfile:
+    runs: tuple[tuple[str, str, str], ...]
+    """(store, mode, scenario fault) per benchmark row."""
+    before_s: float
+    during_s: float
+    after_s: float
+    rate_per_client: float
+    keys: int
+    op_timeout_s: float
+    checker_budget_steps: int
+
+
+QUICK = CapProfile(
+    runs=(
+        ("etcd", "linearizable", "leader-isolated"),
+        ("etcd", "serializable", "leader-isolated"),
+        ("redis", "async", "leader-isolated"),
+        ("nats", "kv-r3", "leader-isolated"),
+    ),
+    before_s=2.0,
+    during_s=5.0,
+    after_s=10.0,  # Sentinel demotes a returning old primary ~8 s after the heal
+    rate_per_client=40.0,
+    keys=3,
+    op_timeout_s=1.0,
+    checker_budget_steps=2_000_000,
+)
+
+FULL = CapProfile(
+    runs=tuple(
+        (store, mode, fault)
+        for store, modes in (
+            ("etcd", ("linearizable", "serializable")),
+            ("redis", ("async", "wait")),
+            ("nats", ("kv-r3",)),
+        )
+        for mode in modes
+        for fault in ("leader-isolated", "member1-isolated")
+    ),
+    before_s=5.0,
+    during_s=15.0,
+    after_s=15.0,
+    rate_per_client=50.0,
+    keys=5,
+    op_timeout_s=1.0,
+    checker_budget_steps=10_000_000,
+)
+
+PROFILES: dict[str, CapProfile] = {"quick": QUICK, "full": FULL}
