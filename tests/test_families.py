@@ -29,7 +29,9 @@ def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
 
 def test_every_builtin_row_family_resolves_to_its_builders() -> None:
     rows = {row.name: row for row in families.row_families()}
-    assert list(families.FAMILIES) == ["marshalling", "latency", "throughput", "dissemination"]
+    assert list(families.FAMILIES) == [
+        "marshalling", "latency", "throughput", "dissemination", "rpc", "messaging", "cap"
+    ]  # fmt: skip
     assert families.suite_of("reference").name == "latency"
     assert families.suite_of("harness").name == "marshalling"
     assert families.suite_of("dissemination-reference").name == "dissemination"
@@ -157,3 +159,13 @@ def test_sweep_ends_what_a_dead_owner_left(tmp_path: Path, monkeypatch) -> None:
     finally:
         leftover.kill()
         mine.rmdir()
+
+
+def test_every_profile_holds_every_family_knob() -> None:
+    from commbench.profiles import PROFILES
+
+    for profile in PROFILES.values():
+        for family in families.FAMILIES.values():
+            for knob in family.knobs:
+                assert getattr(profile, knob) is not None, (profile.name, knob)
+        assert profile.rpc is not profile.messaging

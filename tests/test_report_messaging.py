@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from commbench.report.blocks import RunContext
 from commbench.report.messaging import BUILDERS, loss_matrix, persistence_cost, table_2x2
+from commbench.report.page.blocks import RunContext
 from commbench.results import load_run, tidy
 
 DATA = Path(__file__).parent / "data" / "messaging-tiny.json"

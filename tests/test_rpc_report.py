@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from commbench.report import rpc
-from commbench.report.blocks import RunContext
+from commbench.report.page.blocks import RunContext
 from commbench.results import load_run, tidy
 from commbench.rpc.byref import crossover_bytes
 

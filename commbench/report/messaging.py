@@ -4,7 +4,7 @@ persistence, end-to-end latency CDFs and one timeline per crash.
 Each builder takes the ``messaging`` rows of ONE result file (tidy table: params as
 columns, metrics as ``metric.<name>``) and its :class:`RunContext`, and returns its
 :class:`Block` s; a builder whose rows are missing returns nothing. Self-contained:
-only the page machinery of :mod:`commbench.report.blocks` is used.
+only the page machinery of :mod:`commbench.report.page.blocks` is used.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from commbench.report.blocks import Block, Cell, RunContext, draws, figure_html, table_html
+from commbench.report.page.blocks import Block, Cell, RunContext, draws, figure_html, table_html
 
 CELLS = (
     ("sync", "transient"),

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from commbench.report.blocks import (
+from commbench.report.page.blocks import (
     Block,
     Cell,
     RunContext,
@@ -29,7 +29,7 @@ from commbench.report.blocks import (
     paragraph,
     table_html,
 )
-from commbench.report.figures import png_bytes
+from commbench.report.plotting import png_bytes
 
 Builder = Callable[[pd.DataFrame, RunContext], list[Block]]
 

@@ -48,7 +48,7 @@ def panel_keys(rows: pd.DataFrame) -> list[tuple[str, str]]:
 
 def transport_palette(transports: Sequence[str]) -> dict[str, Color]:
     """One colour per transport (in the order given), the same in every figure; the floor
-    has its own grey. Colours from :data:`commbench.report.style.DISTINCT`."""
+    has its own grey. Colours from :data:`commbench.report.plotting.style.DISTINCT`."""
     return style.colors_for(t for t in transports if t != FLOOR)
 
 
