@@ -16,7 +16,7 @@ import pytest
 
 from commbench.dissemination import PROTOCOLS, simulate
 from commbench.dissemination.cases import SimCase
-from commbench.results import SCHEMA_VERSION
+from commbench.results import label
 
 
 def test_dissemination(benchmark, dissemination_case: SimCase) -> None:
@@ -35,7 +35,8 @@ def test_dissemination(benchmark, dissemination_case: SimCase) -> None:
         assert metrics["spanning-tree.nonmember_messages"] == metrics["n"] - metrics["members"]
     options = summary["options"]
     benchmark.group = f"dissemination {case.protocol}"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="dissemination",
         subject=case.protocol,
         params={
@@ -45,7 +46,6 @@ def test_dissemination(benchmark, dissemination_case: SimCase) -> None:
             **{k: v for k, v in options.items() if v is not None},
         },
         metrics=metrics,
-        schema=SCHEMA_VERSION,
     )
     seeds = iter(range(10**6))
     benchmark.pedantic(
@@ -79,7 +79,8 @@ def test_vectorised_against_networkx(benchmark, n: int) -> None:
         assert fast[key] == plain[key], key
     vector_s = benchmark.stats.stats.min
     benchmark.group = "dissemination: vectorised vs networkx"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="dissemination-reference",
         subject="flood",
         params={"topology": "random_regular", "degree": 20, "n": n},
@@ -89,5 +90,4 @@ def test_vectorised_against_networkx(benchmark, n: int) -> None:
             "speedup": plain_s / vector_s,
             "messages": fast["messages"],
         },
-        schema=SCHEMA_VERSION,
     )

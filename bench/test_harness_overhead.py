@@ -19,7 +19,7 @@ import pytest
 from commbench.codecs import CODECS
 from commbench.corpus import GENERATORS
 from commbench.marshalling import prepare
-from commbench.results import SCHEMA_VERSION
+from commbench.results import label
 
 SETUP = """
 from commbench.codecs import CODECS
@@ -64,12 +64,12 @@ def test_harness_overhead(benchmark, codec_name: str) -> None:
     prepared = prepare(CODECS[codec_name], GENERATORS["rpc"](0))
     before = timeit_median_ns("encode(doc)")
     benchmark.group = "harness overhead"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="harness",
         subject=codec_name,
         params={"payload": "rpc", "op": "encode", "reference": "python -m timeit"},
         metrics={},
-        schema=SCHEMA_VERSION,
     )
     metrics: dict[str, float] = benchmark.extra_info["metrics"]
     encoded = benchmark(prepared.bound.encode, prepared.bound.value)

@@ -8,7 +8,7 @@ file holds the whole one-way distribution in seconds.
 from __future__ import annotations
 
 from commbench.profiles import PROFILES
-from commbench.results import SCHEMA_VERSION
+from commbench.results import label
 from commbench.stats import percentiles
 from commbench.transports import Unsupported
 from commbench.transports.cases import Case
@@ -35,7 +35,8 @@ def test_latency(benchmark, request, link_pool, unsupported, latency_case: Case)
     assert (samples.rtt_ns > 0).all()
     one_way = samples.one_way_ns
     benchmark.group = f"latency {case.size_bytes} B {case.path}"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="latency",
         subject=case.transport.name,
         params={**case.params(), **{k: v for k, v in link.info.items() if "pid" not in k}},
@@ -45,6 +46,5 @@ def test_latency(benchmark, request, link_pool, unsupported, latency_case: Case)
             "lost": samples.lost,
             "timed_out": samples.timed_out,
         },
-        schema=SCHEMA_VERSION,
     )
     record_samples(benchmark, one_way / 1e9)

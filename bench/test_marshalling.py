@@ -11,7 +11,7 @@ import pytest
 from commbench.codecs import CODECS
 from commbench.codecs.walk import first_difference
 from commbench.marshalling import OPS, Prepared, timed_call
-from commbench.results import SCHEMA_VERSION
+from commbench.results import label
 
 
 # codecs vary fastest: the codecs compared on one payload and op are measured
@@ -22,7 +22,8 @@ def test_marshalling(benchmark, prepared: Prepared, op: str) -> None:
     codec, payload = prepared.codec, prepared.payload
     fn, args = timed_call(prepared, op)
     benchmark.group = f"marshalling {payload.name} {op}"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="marshalling",
         subject=codec.name,
         params={
@@ -34,7 +35,6 @@ def test_marshalling(benchmark, prepared: Prepared, op: str) -> None:
             **payload.params,
         },
         metrics=dict(prepared.metrics),
-        schema=SCHEMA_VERSION,
     )
     result = benchmark(fn, *args)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from commbench.profiles import PROFILES
-from commbench.results import SCHEMA_VERSION
+from commbench.results import label
 from commbench.transports import Unsupported
 from commbench.transports.cases import Case, stream_count
 from commbench.transports.latency import record_samples
@@ -34,7 +34,8 @@ def test_throughput(benchmark, request, link_pool, unsupported, throughput_case:
     assert (received_bytes <= count * case.size_bytes).all()
     median = int(np.argsort(elapsed_s)[len(elapsed_s) // 2])
     benchmark.group = f"throughput {case.size_bytes} B {case.path}"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="throughput",
         subject=case.transport.name,
         params={**case.params(), "messages_per_run": count, **_labels(link.info)},
@@ -47,7 +48,6 @@ def test_throughput(benchmark, request, link_pool, unsupported, throughput_case:
             "timed_out_runs": int(sum(r.timed_out for r in runs)),
             **_per_subscriber(runs),
         },
-        schema=SCHEMA_VERSION,
     )
     record_samples(benchmark, elapsed_s)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from commbench.results import SCHEMA_VERSION, label
+from commbench.results import label
 from commbench.transports import TRANSPORTS, Unsupported
 from commbench.transports.latency import record_samples
 from commbench.transports.placement import placements
@@ -37,7 +37,8 @@ SOCKPERF_COUNT = 2000
 
 def _label(benchmark, subject: str, placement, reference: str, metrics: dict) -> None:
     benchmark.group = f"reference: {subject} vs {reference}"
-    benchmark.extra_info.update(
+    label(
+        benchmark,
         family="reference",
         subject=subject,
         params={
@@ -48,7 +49,6 @@ def _label(benchmark, subject: str, placement, reference: str, metrics: dict) ->
             "alternations": ALTERNATIONS,
         },
         metrics=metrics,
-        schema=SCHEMA_VERSION,
     )
 
 

@@ -23,8 +23,50 @@ from commbench.errors import UserError
 from commbench.jsonfile import read_json
 from commbench.parallel import run_all
 
-SCHEMA_VERSION = 1
-"""Version of the extra_info / commbench layout; bump when it changes shape."""
+SCHEMA_VERSION = 2
+"""Version of the result layout, authoritative in the file's ``commbench`` block (each
+benchmark's ``extra_info["schema"]`` is a copy). Bump it when the layout changes shape, and
+add the step that upgrades the previous version to :data:`MIGRATIONS`.
+
+Changelog:
+  1: extra_info = {family, subject, params, metrics, schema}; the commbench block holds
+     schema, profile, unsupported, rejected_payloads, support, peer, peer_machine.
+  2: latency distributions may be stored as an HdrHistogram (extra_info["histogram"])
+     instead of stats.data; the block adds user_errors (a run's user errors, which decide
+     its exit status) and unsupported rows may carry missing=True (a component not here).
+"""
+
+
+def _from_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: nothing moves; the new keys get their empty values."""
+    block = doc.setdefault("commbench", {})
+    block.setdefault("user_errors", [])
+    block["schema"] = 2
+    for bench in doc.get("benchmarks", []):
+        extra = bench.get("extra_info")
+        if isinstance(extra, dict) and "schema" in extra:
+            extra["schema"] = 2
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
+"""Version -> the step that upgrades a document of that version to the next one."""
+
+
+def migrate(doc: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """*doc* (a result file of version *schema*) upgraded to :data:`SCHEMA_VERSION`, step by
+    step; ValueError when no path leads there (a newer file, or an unknown version)."""
+    while schema != SCHEMA_VERSION:
+        step = MIGRATIONS.get(schema) if isinstance(schema, int) else None
+        if step is None:
+            raise ValueError(
+                f"results schema {schema!r} is not supported by this commbench "
+                f"(reads schema {SCHEMA_VERSION} and upgrades older ones)"
+            )
+        doc = step(doc)
+        schema = doc["commbench"]["schema"]
+    return doc
+
 
 DEFAULT_STORAGE = Path(".benchmarks")
 
@@ -109,11 +151,12 @@ def load_run(path: Path | str) -> RunFile:
     if block is None:
         block = {"schema": _schema_of_benchmarks(path, doc["benchmarks"])}
     schema = block.get("schema") if isinstance(block, dict) else None
-    if schema != SCHEMA_VERSION:
-        raise UserError(
-            f"{path}: results schema {schema!r} is not supported by this commbench "
-            f"(reads schema {SCHEMA_VERSION})"
-        )
+    doc["commbench"] = block if isinstance(block, dict) else {}
+    try:
+        doc = migrate(doc, schema)
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    block = doc["commbench"]
     for i, bench in enumerate(doc["benchmarks"]):
         if not isinstance(bench, dict) or not isinstance(bench.get("stats"), dict):
             raise UserError(f"{path}: benchmark #{i} has no 'stats': not a pytest-benchmark result")

@@ -141,3 +141,18 @@ def test_newest_result_and_empty_storage(tmp_path: Path) -> None:
 
     os.utime(old, (1, 1))
     assert newest_result(tmp_path / ".benchmarks") == new
+
+
+def test_a_version_1_file_is_upgraded_on_load() -> None:
+    from commbench.results import MIGRATIONS, migrate
+
+    raw = json.loads((Path(__file__).parent / "data" / "run_a.json").read_text())
+    assert raw["commbench"]["schema"] == 1 and "user_errors" not in raw["commbench"]
+    run = load_run(Path(__file__).parent / "data" / "run_a.json")
+    assert run.commbench["schema"] == SCHEMA_VERSION == 2
+    assert run.commbench["user_errors"] == []
+    assert {b["extra_info"]["schema"] for b in run.benchmarks} == {2}
+    assert len(run.benchmarks) == len(raw["benchmarks"])
+    assert set(MIGRATIONS) == set(range(1, SCHEMA_VERSION))
+    with pytest.raises(ValueError, match="schema 3 is not supported"):
+        migrate({"commbench": {"schema": 3}}, 3)

@@ -266,6 +266,13 @@ class MpiLink:
             report = json.loads(out.read_text())
         except (OSError, ValueError) as exc:
             raise MpiRunError(f"rank 0 wrote no readable result ({exc})") from None
+        from commbench.transports.mpi_pingpong import RANK_REPORT_VERSION
+
+        if report.get("rank_report_version") != RANK_REPORT_VERSION:
+            raise MpiRunError(
+                f"rank 0 wrote report version {report.get('rank_report_version')!r}, "
+                f"expected {RANK_REPORT_VERSION}"
+            )
         self._record(report)
         return report
 

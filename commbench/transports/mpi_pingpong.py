@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+RANK_REPORT_VERSION = 1
+"""Version of the JSON rank 0 writes for mpi_links (checked there), not of result files."""
 DATA, STOP, PAD, ACK = 1, 2, 3, 4
 WARMUP_WINDOWS = 10  # stream: windows of the untimed run before the timed ones
 CVARS = ("MPIR_CVAR_NOLOCAL",)  # string cvars (CH4_NETMOD) read back empty via MPI_T
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs = [stream_rank0(comm, args.mode, size, count, args) for _ in range(args.runs)]
                 results.append({"size_bytes": size, "runs": runs})
         report = {
-            "schema": SCHEMA_VERSION,
+            "rank_report_version": RANK_REPORT_VERSION,
             "op": args.op,
             "mode": args.mode,
             "library_version": MPI.Get_library_version().splitlines()[0].strip(),
