@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -301,3 +302,31 @@ def sockperf_tcp_one_way_ns(
     finally:
         server.terminate()
         server.wait(10)
+
+
+@dataclass(frozen=True)
+class Target:
+    """How close the suite must come to a reference measured beside it, and why."""
+
+    within: float
+    """Allowed |suite / reference - 1|."""
+    statistic: str
+    source: str
+
+
+_LOOP = Target(0.10, "median round trip", "issue 11: the suite's loop at Python's limit")
+REFERENCE_TARGETS: dict[str, Target] = {
+    "tcp": _LOOP,
+    "uds": _LOOP,
+    "udp": _LOOP,
+    "zmq-reqrep-tcp": _LOOP,
+    "zmq-reqrep-ipc": _LOOP,
+    "mpi-buffer-shm": Target(
+        0.15, "mean one-way latency", "mpi4py.bench pingpong, run by mpiexec -n 2"
+    ),
+    "tcp-c-helper": Target(
+        0.05, "one-way p50", "issue 11: the native floor measures what sockperf measures"
+    ),
+}
+"""Reference check (the row's subject) -> its target: the one definition the bench
+module, the report's PASS / MISS and its caption read."""

@@ -19,9 +19,9 @@ from commbench.report.transports.common import (
     _CASE,
     _unsupported,
 )
+from commbench.transports.reference import REFERENCE_TARGETS
 from commbench.units import format_bytes, format_seconds
 
-REFERENCE_TARGETS = {"tcp": 0.10, "mpi-buffer-shm": 0.15}
 """Reference check -> allowed relative distance of suite / reference from 1."""
 
 
@@ -40,7 +40,8 @@ def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Suite against reference: the values, their ratio, the target and PASS / MISS."""
     body = []
     for row in records(rows):
-        target = REFERENCE_TARGETS.get(str(row["subject"]))
+        found = REFERENCE_TARGETS.get(str(row["subject"]))
+        target = found.within if found else None
         stat = next((k for k, (a, _) in _REFERENCE_STATS.items() if pd.notna(row.get(a))), None)
         suite, ref = (row.get(c, np.nan) * 1e-9 for c in _REFERENCE_STATS.get(stat, ("", "")))
         ratio = row.get("metric.ratio", np.nan)
@@ -57,7 +58,8 @@ def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                 Cell(verdict, css={"PASS": "ok", "MISS": "fail"}.get(verdict, "")),
             ]
         )
-    for subject, target in REFERENCE_TARGETS.items():
+    for subject, found in REFERENCE_TARGETS.items():
+        target = found.within
         if subject in set(rows["subject"]):
             continue
         why = [
@@ -68,10 +70,12 @@ def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                      Cell(f"within {target:.0%}", numeric=True), "-"])  # fmt: skip
     header = [Cell(h, numeric=3 <= i <= 8 and i != 4) for i, h in enumerate(_REFERENCE_HEADER)]
     caption = (
-        "Accuracy against references measured in the same run: TCP against a minimal "
-        "hand-written Python ping-pong (median round trip, target within 10%), MPI against "
-        "mpiexec -n 2 python -m mpi4py.bench pingpong (mean one-way latency, target within "
-        "15%). PASS when |suite / reference − 1| is within the target; a ratio below 1 means "
+        "Accuracy against references measured in the same run: "
+        + "; ".join(
+            f"{subject} within {t.within:.0%} ({t.statistic}; {t.source})"
+            for subject, t in REFERENCE_TARGETS.items()
+        )
+        + ". PASS when |suite / reference − 1| is within the target; a ratio below 1 means "
         f"the suite measured less time than the reference. {ctx.describe()}."
     )
     html = table_html(header, body, caption=caption, css="summary matrix")
