@@ -17,6 +17,7 @@ from commbench.profiles import DEFAULT_PROFILE, PROFILES
 UNSUPPORTED = pytest.StashKey[list]()
 REJECTED = pytest.StashKey[list]()
 USER_ERRORS = pytest.StashKey[list]()
+WALL_S = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[UNSUPPORTED] = []
     config.stash[REJECTED] = []
     config.stash[USER_ERRORS] = list(config.getoption("--user-error"))
+    config.stash[WALL_S] = {}
     load_plugins(config.getoption("--plugin"))
 
 
@@ -112,6 +114,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         "unsupported": config.stash[UNSUPPORTED],
         "rejected_payloads": config.stash[REJECTED],
         "user_errors": config.stash[USER_ERRORS],
+        "wall_s": {k: round(v, 1) for k, v in config.stash[WALL_S].items()},
     }
     if any(
         b.get("extra_info", {}).get("family") == "marshalling" for b in output_json["benchmarks"]
@@ -191,3 +194,24 @@ def _named(config: pytest.Config, family: str) -> bool:
 def unsupported(request: pytest.FixtureRequest):
     """``unsupported(family, subject, params, reason, missing=False)``: record and skip."""
     return functools.partial(record_unsupported, request.config)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Add each test's wall time (set-up, call, tear-down) to its suite's total."""
+    import time
+
+    started = time.perf_counter()
+    yield
+    suite = _suite_of_path(str(item.path))
+    if suite:
+        wall = item.config.stash.get(WALL_S, None)
+        if wall is not None:
+            wall[suite] = wall.get(suite, 0.0) + time.perf_counter() - started
+
+
+@functools.cache
+def _suite_of_path(path: str) -> str | None:
+    from commbench.families import FAMILIES
+
+    return next((f.name for f in FAMILIES.values() if path in f.bench_paths()), None)

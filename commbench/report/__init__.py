@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -76,6 +77,7 @@ def render_html(
     and the comparison in worker processes (:mod:`commbench.parallel`). Raises
     :class:`UserError` when no file is valid or the output cannot be written.
     """
+    started = time.perf_counter()
     results = _load(paths)
     table = results.table()
     contexts = [RunContext(run, i, table=table) for i, run in enumerate(results.runs)]
@@ -88,7 +90,11 @@ def render_html(
     if join_pairs is not None:
         comparison_html = join_pairs(done[: len(pair_tasks)])
     html = render_page(
-        contexts, sections, rejected=results.rejected, comparison_html=comparison_html
+        contexts,
+        sections,
+        rejected=results.rejected,
+        comparison_html=comparison_html,
+        build_s=time.perf_counter() - started,
     )
     output = Path(output) if output else default_output(results.runs[0].machine)
     try:

@@ -76,6 +76,7 @@ def render_page(
     rejected: list[tuple[Path, str]],
     comparison_html: str | None = None,
     generated: datetime | None = None,
+    build_s: float | None = None,
 ) -> str:
     """The whole page as one string. ``comparison_html`` is trusted, already-escaped HTML."""
     generated = generated or datetime.now().astimezone()
@@ -91,7 +92,9 @@ def render_page(
         f"<h1>{esc(title)}</h1>",
         f'<p class="meta">Rendered {esc(f"{generated:%Y-%m-%d %H:%M %Z}".strip())} from '
         f"{len(contexts)} result file(s): {esc(files)}. Times are medians; lower is better "
-        "unless a caption says otherwise.</p>",
+        "unless a caption says otherwise."
+        + (f" This page took {build_s:.1f} s to build." if build_s is not None else "")
+        + "</p>",
         rejected_box(rejected),
         '<div class="top"><section id="machines"><h2>Machines and runs</h2>',
         machines_table(contexts),
@@ -146,6 +149,7 @@ def fingerprint_rows(contexts: list[RunContext]) -> list[tuple[str, list[str]]]:
         ("run date", each(lambda c, f: c.when)),
         ("profile", each(lambda c, f: c.profile)),
         ("benchmarks", each(lambda c, f: len(c.run.benchmarks))),
+        ("wall time per suite", each(lambda c, f: _wall(c.run.commbench.get("wall_s")))),
         ("host", each(lambda c, f: c.run.machine)),
         ("CPU", each(lambda c, f: f.get("cpu_model") or c.run.machine_info["cpu"]["brand_raw"])),
         ("cores", each(lambda c, f: _cores(f) or c.run.machine_info["cpu"]["count"])),
@@ -184,6 +188,16 @@ def _python(fp: dict[str, Any]) -> str:
     extra = ", ".join(str(fp[k]) for k in ("python_build", "python_compiler") if fp.get(k))
     implementation = fp.get("python_implementation", "Python")
     return f"{implementation} {version}" + (f" ({extra})" if extra else "")
+
+
+def _wall(wall_s: dict[str, float] | None) -> str:
+    """``marshalling 52 s, latency 3.1 min``: how long each suite of the run took."""
+    if not wall_s:
+        return "-"
+    return ", ".join(
+        f"{suite} {s:.0f} s" if s < 120 else f"{suite} {s / 60:.1f} min"
+        for suite, s in wall_s.items()
+    )
 
 
 def machines_table(contexts: list[RunContext]) -> str:
