@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.stats as scipy_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +20,6 @@ from commbench.stats import (
     stability_warnings,
     verdict,
 )
-
-scipy_stats = pytest.importorskip("scipy.stats")
-
 
 # --- percentiles -------------------------------------------------------------------------------
 

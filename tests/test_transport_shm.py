@@ -17,7 +17,7 @@ from tests.processes import alive
 
 SHM = TRANSPORTS["shm-floor"]
 CPUS = available_cpus()
-needs_two_cpus = pytest.mark.skipif(len(CPUS) < 2, reason="a busy-waiting pair needs two CPUs")
+needs_two_cpus = pytest.mark.two_cpus
 CROSS = Placement("cross-core", CPUS[0], CPUS[-1])
 
 
