@@ -169,3 +169,20 @@ def test_every_profile_holds_every_family_knob() -> None:
             for knob in family.knobs:
                 assert getattr(profile, knob) is not None, (profile.name, knob)
         assert profile.rpc is not profile.messaging
+
+
+def test_the_transport_and_protocol_registries_are_pinned() -> None:
+    from commbench.dissemination import PROTOCOLS
+    from commbench.transports import TRANSPORTS
+
+    assert list(TRANSPORTS) == [
+        "tcp", "uds", "udp", "zmq-reqrep-tcp", "zmq-reqrep-ipc", "zmq-reqrep-inproc",
+        "zmq-pushpull-tcp", "zmq-pushpull-ipc", "zmq-pubsub-1", "zmq-pubsub-2", "zmq-pubsub-4",
+        "shm-floor", "mpi-buffer-shm", "mpi-pickle-shm", "mpi-buffer-net", "mpi-pickle-net",
+    ]  # fmt: skip
+    assert sorted(PROTOCOLS) == sorted(EXPECTED_PROTOCOLS)
+
+
+EXPECTED_PROTOCOLS = (
+    "anti-entropy", "death-certificates", "flood", "gossip", "group", "plumtree", "rumor", "tree",
+)  # fmt: skip

@@ -91,13 +91,15 @@ def size_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
 
 @draws
 def speed_size_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
-    """Encoded bytes against encode + decode median, with the Pareto front."""
+    """Encoded bytes against encode + decode+touch median, with the Pareto front."""
     rows = marshalling_rows(rows)
     if figures.speed_size_points(rows).empty:
         return []
     caption = (
-        "Speed against size: encoded bytes (x) and the sum of the encode and decode medians "
-        "(y, log scale), one panel per payload; lower left is better. The step line joins "
+        "Speed against size: encoded bytes (x) and the sum of the encode and decode+touch "
+        "medians (y, log scale), one panel per payload; lower left is better. Decode+touch, "
+        "not decode: protobuf's upb parser decodes lazily, so a bare decode would flatter it. "
+        "The step line joins "
         "the Pareto front, the codecs no other codec beats on both size and time; they are "
         f"labelled. {conditions(rows, ctx)}{_missing_note(ctx)}"
     )

@@ -151,14 +151,19 @@ def speed_size_figure(rows: pd.DataFrame) -> bytes:
 
 
 def speed_size_points(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per payload and codec: ``bytes`` (encoded) and ``seconds`` (encode + decode medians).
+    """Per payload and codec: ``bytes`` (encoded) and ``seconds`` (encode + decode+touch
+    medians: protobuf's upb decodes lazily, so encode + decode would flatter it; a file
+    without decode+touch falls back to decode).
 
-    Codecs missing either op are left out (they are listed as unsupported).
+    Codecs missing both second ops are left out (they are listed as unsupported).
     """
     wide = rows.pivot_table(index=["payload", "subject"], columns="op", values="median")
-    if not {"encode", "decode"} <= set(wide.columns):
+    if "encode" not in wide or not {"decode", "decode+touch"} & set(wide.columns):
         return pd.DataFrame(columns=["payload", "subject", "bytes", "seconds"])
-    seconds = (wide["encode"] + wide["decode"]).rename("seconds")
+    second = wide["decode+touch"] if "decode+touch" in wide else pd.Series(np.nan, wide.index)
+    if "decode" in wide:
+        second = second.fillna(wide["decode"])
+    seconds = (wide["encode"] + second).rename("seconds")
     size = rows.groupby(["payload", "subject"])["metric.encoded_bytes"].first().rename("bytes")
     return pd.concat([size, seconds], axis=1).dropna().reset_index()
 
