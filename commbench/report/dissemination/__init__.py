@@ -148,6 +148,36 @@ def residue_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Rumor mongering: residue against k", ctx.anchor("dissemination-rumor"), html)]
 
 
+def t_ave_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """The mean delay t_ave beside the statistic Demers tabulated, and the printed value."""
+    rows = _subject(rows, "rumor", "residue")
+    if not _needs(rows, "metric.t_ave", "metric.t_ave_tabulated"):
+        return []
+    body = []
+    for row in records(rows.sort_values(["variant", "k"])):
+        printed = figs.DEMERS_T_AVE.get(str(row["variant"]), {}).get(int(row["k"]))
+        body.append(
+            [
+                str(row["variant"]),
+                Cell(f"{int(row['k'])}", numeric=True),
+                Cell(_num(row.get("metric.t_ave")), numeric=True),
+                Cell(_num(row.get("metric.t_ave_tabulated")), numeric=True),
+                Cell("-" if printed is None else f"{printed:g}", numeric=True),
+            ]
+        )
+    header = ["variant", Cell("k", numeric=True), Cell("t_ave (mean delay)", numeric=True)]
+    header += [Cell("t_ave_tabulated", numeric=True), Cell("Demers printed", numeric=True)]
+    caption = (
+        "Rumor mongering, push: t_ave, the delay from injection to arrival averaged over the "
+        "sites reached (cycles), beside t_ave_tabulated, which counts a site once per push "
+        "that reached it while it was still susceptible at the start of its cycle; the "
+        "statistic Demers et al. (1987) print in Tables 1 and 2 reproduces only that way. "
+        f"{conditions(rows, ctx)}"
+    )
+    html = table_html(header, body, caption=caption)
+    return [Block("Rumor mongering: t_ave", ctx.anchor("dissemination-t-ave"), html)]
+
+
 @draws
 def tree_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Link stress, RDP and cost per multicast tree kind."""
@@ -346,7 +376,9 @@ def times_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
 
 
 FIGURES = [flood_block, anti_entropy_block, residue_block, tree_block, faults_block]
-BUILDERS = readable_or_generic(("subject",), [*FIGURES, death_certificates_block, times_block])
+BUILDERS = readable_or_generic(
+    ("subject",), [*FIGURES, t_ave_block, death_certificates_block, times_block]
+)
 
 
 def counts_agreement(rows: pd.DataFrame, files: list[str], labels: dict[str, str]) -> str:
