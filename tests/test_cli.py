@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from commbench.results import SCHEMA_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -71,6 +73,7 @@ def test_run_benchmarks_good_payloads_and_refuses_bad_ones(tmp_path: Path) -> No
     payloads = {b["extra_info"]["params"]["payload"] for b in doc["benchmarks"]}
     assert payloads == {"user-orders"}
     assert {"orjson", "protobuf", "protobuf+dict"} <= subjects
-    assert doc["commbench"]["schema"] == 1
+    assert doc["commbench"]["schema"] == SCHEMA_VERSION
+    assert doc["commbench"]["user_errors"]  # the refused file is the run's user error
     assert doc["machine_info"]["commbench"]["protobuf_backend"] == "upb"
     assert "user-orders" in done.stdout  # the terminal summary names the payload
