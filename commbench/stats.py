@@ -360,10 +360,25 @@ def geometric_mean(ratios: ArrayLike) -> float:
 
 
 def stability_warnings(samples: ArrayLike, *, rounds_min: int = 5) -> list[str]:
-    """Warn about unstable timings, in the spirit of ``pyperf check``.
+    """Warn about unstable timings, after ``pyperf check`` (pyperf/_cli.py, format_checks).
 
     Flags: fewer than ``rounds_min`` samples; sample std dev (ddof=1) >= 10% of the
     mean; minimum or maximum >= 50% away from the median. Times may be in any unit.
+
+    Where this differs from pyperf, and why:
+
+    - std dev >= 10% of the mean: the same rule.
+    - min / max >= 50% away: pyperf measures from the **mean**, this from the **median**.
+      A single long stall (a latency tail, a GC pause) drags the mean towards itself and
+      can hide itself; the median is what every table here shows, so the warning says how
+      far the extremes sit from the number printed.
+    - pyperf warns when its own estimate of the samples needed exceeds the runs made;
+      this warns below a fixed ``rounds_min`` (pytest-benchmark's calibration decides the
+      rounds, and there is no per-process run structure to estimate from).
+    - pyperf warns when the shortest raw value is under 1 ms (its values are loops of a
+      timer); not here: pytest-benchmark calibrates iterations per round against the
+      timer's resolution, and latency samples are single round trips of microseconds by
+      design.
 
     Returns
     -------

@@ -10,9 +10,10 @@ import pandas as pd
 from commbench.results import flat, noise_flags
 
 NOISE_LEGEND = (
-    "⚠ = unstable timing, in the spirit of pyperf check: fewer than 5 rounds, "
+    "⚠ = unstable timing, after pyperf check: fewer than 5 rounds, "
     "standard deviation at least 10% of the mean, or the minimum or maximum at least "
-    "50% away from the median. Rerun with --profile full or on a quieter machine "
+    "50% away from the median (pyperf measures that from the mean). Rerun with "
+    "--profile full or on a quieter machine "
     "before trusting that number."
 )
 
