@@ -74,6 +74,11 @@ def ledger_root(request: pytest.FixtureRequest) -> Path:
         # a Path (pytest-benchmark's type); a file object's .name is its path
         path = Path(result_json if isinstance(result_json, str | os.PathLike) else result_json.name)
         root = path.with_name(path.stem + ".ledgers")
+    elif request.config.getoption("benchmark_save", None):
+        # commbench run: beside the result files, named for the run (its --benchmark-save)
+        storage = str(request.config.getoption("benchmark_storage", None) or ".benchmarks")
+        storage = storage.removeprefix("file://")
+        root = Path(storage) / "ledgers" / str(request.config.getoption("benchmark_save"))
     else:
         root = Path(".benchmarks") / "ledgers" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     root.mkdir(parents=True, exist_ok=True)
