@@ -24,20 +24,20 @@ from commbench.units import format_bytes
 Builder = Callable[[pd.DataFrame, RunContext], list[Block]]
 
 
-def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+def column_or_nan(rows: pd.DataFrame, name: str) -> pd.Series:
     return rows[name] if name in rows else pd.Series(np.nan, index=rows.index)
 
 
-def _count(value: object) -> int:
+def count_of(value: object) -> int:
     return 0 if value is None or pd.isna(value) else int(value)
 
 
-def _rate(value: float) -> str:
+def rate_text(value: float) -> str:
     """``223057.4`` -> ``223,057``; ``14.28`` -> ``14.3``; NaN -> ``-``."""
     return "-" if pd.isna(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _css(edge: str, bad: object = False) -> str:
+def css_classes(edge: str, bad: object = False) -> str:
     """Cell classes: the transport's top rule, and red text for a loss or a timeout."""
     return " ".join(c for c in (edge, "slower" if bad else "") if c)
 
@@ -53,36 +53,41 @@ def conditions(rows: pd.DataFrame, ctx: RunContext) -> str:
     """Machine, profile, date, where each end was pinned, the paths: for every caption."""
     spots = []
     for placement, part in rows.groupby("placement", sort=False):
-        client, peer = _column(part, "client_cpu").iloc[0], _column(part, "peer_cpu").iloc[0]
-        peer_text = "on the LAN peer" if pd.isna(peer) else f"on CPU {_count(peer)}"
-        client_text = "unpinned" if pd.isna(client) else f"on CPU {_count(client)}"
+        client, peer = (
+            column_or_nan(part, "client_cpu").iloc[0],
+            column_or_nan(part, "peer_cpu").iloc[0],
+        )
+        peer_text = "on the LAN peer" if pd.isna(peer) else f"on CPU {count_of(peer)}"
+        client_text = "unpinned" if pd.isna(client) else f"on CPU {count_of(client)}"
         spots.append(f"{placement} (client {client_text}, peer {peer_text})")
     paths = ", ".join(str(p) for p in pd.unique(rows["path"]))
     return f"{ctx.describe()}. Placements: {'; '.join(spots)}. Paths: {paths}."
 
 
-def _round_trips(rows: pd.DataFrame) -> str:
-    trips = _column(rows, "metric.round_trips").dropna()
+def round_trips_text(rows: pd.DataFrame) -> str:
+    trips = column_or_nan(rows, "metric.round_trips").dropna()
     if trips.empty:
         return "an unknown number of round trips"
     lo, hi = int(trips.min()), int(trips.max())
     return f"{lo} round trips" if lo == hi else f"{lo}–{hi} round trips (fewer at large sizes)"
 
 
-def _losses(rows: pd.DataFrame, lost: str, timed_out: str, what: str) -> str:
+def losses_paragraph(rows: pd.DataFrame, lost: str, timed_out: str, what: str) -> str:
     """A sentence naming every case that lost messages or timed out, or saying none did."""
-    bad = rows[(_column(rows, lost).fillna(0) > 0) | (_column(rows, timed_out).fillna(0) > 0)]
+    bad = rows[
+        (column_or_nan(rows, lost).fillna(0) > 0) | (column_or_nan(rows, timed_out).fillna(0) > 0)
+    ]
     if bad.empty:
         return paragraph(f"No {what} lost a message and none timed out.")
     items = [
         f"{r['subject']} {r['placement']} {format_bytes(r['size_bytes'])}: "
-        f"{_count(r.get(lost))} lost" + (", timed out" if _count(r.get(timed_out)) else "")
+        f"{count_of(r.get(lost))} lost" + (", timed out" if count_of(r.get(timed_out)) else "")
         for r in records(bad)
     ]
     return paragraph(f"Losses and timeouts ({len(bad)} of {len(rows)} {what}): " + "; ".join(items))
 
 
-def _table_rows(rows: pd.DataFrame) -> Iterator[tuple[dict[str, Any], str, list[Cell]]]:
+def table_rows(rows: pd.DataFrame) -> Iterator[tuple[dict[str, Any], str, list[Cell]]]:
     """Rows in run order (transports, then placements as measured, then size), each
     with its rule class and leading cells; the transport is named on its first row only."""
     rank = {c: {v: i for i, v in enumerate(pd.unique(rows[c]))} for c in ("subject", "placement")}
@@ -101,10 +106,10 @@ def _table_rows(rows: pd.DataFrame) -> Iterator[tuple[dict[str, Any], str, list[
         yield row, edge, lead
 
 
-_LEAD = ["transport", "placement", "path", Cell("size", numeric=True)]
+LEAD_CELLS = ["transport", "placement", "path", Cell("size", numeric=True)]
 
 
-def _unsupported(ctx: RunContext, family: str) -> list[dict]:
+def unsupported_of(ctx: RunContext, family: str) -> list[dict]:
     rows = ctx.run.commbench.get("unsupported") or []
     return [r for r in rows if isinstance(r, dict) and r.get("family") == family]
 
@@ -114,7 +119,7 @@ def not_measured_block(family: str) -> Builder:
 
     def build(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         groups: dict[tuple[str, str], list[dict]] = {}
-        for r in _unsupported(ctx, family):
+        for r in unsupported_of(ctx, family):
             key = (str(r.get("subject")), str(r.get("reason")))
             groups.setdefault(key, []).append(r.get("params") or {})
         body = []
@@ -129,8 +134,8 @@ def not_measured_block(family: str) -> Builder:
     return build
 
 
-_CASE = ("subject", "placement", "path", "size_bytes")
+CASE_COLUMNS = ("subject", "placement", "path", "size_bytes")
 
 
-def _runs(rows: pd.DataFrame, contexts: list[RunContext]) -> str:
+def runs_text(rows: pd.DataFrame, contexts: list[RunContext]) -> str:
     return "; ".join(ctx.describe() for ctx in contexts if str(ctx.run.path) in set(rows["file"]))

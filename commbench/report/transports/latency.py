@@ -22,17 +22,17 @@ from commbench.report.page.generic import readable_or_generic
 from commbench.report.page.tables import row_noise
 from commbench.report.transports import figures as figs
 from commbench.report.transports.common import (
-    _CASE,
-    _LEAD,
-    _count,
-    _css,
-    _losses,
-    _round_trips,
-    _runs,
-    _table_rows,
+    CASE_COLUMNS,
+    LEAD_CELLS,
     conditions,
+    count_of,
+    css_classes,
+    losses_paragraph,
     not_measured_block,
     palette,
+    round_trips_text,
+    runs_text,
+    table_rows,
 )
 from commbench.report.transports.figures import FLOOR
 from commbench.results import flat
@@ -61,7 +61,7 @@ def latency_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         "One-way latency (round-trip time / 2) against message size, one line per transport, "
         "one panel per path and placement; p50 solid with markers, p99 dashed; log–log, lower "
         f"is better. Busy-waiting transports (MPI over shared memory, the floor) are measured "
-        f"cross-core only.{floor}{ref} Each point summarises {_round_trips(rows)}. "
+        f"cross-core only.{floor}{ref} Each point summarises {round_trips_text(rows)}. "
         f"{conditions(rows, ctx)}"
     )
     html = figure_html(png, alt="one-way latency against message size", caption=caption)
@@ -82,7 +82,7 @@ def cdf_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         f"Distribution of the one-way latency at {format_bytes(size)}: the fraction of round "
         "trips at or below x (x log scale); further left is better, and a curve that reaches "
         "100% late has a long tail. Colour: transport; line style: placement; wide grey: the "
-        f"shared-memory floor. {_round_trips(at).capitalize()} per curve, every one drawn. "
+        f"shared-memory floor. {round_trips_text(at).capitalize()} per curve, every one drawn. "
         f"{conditions(at, ctx)}"
     )
     png = figs.latency_cdf_figure(at, palette(ctx))
@@ -92,7 +92,7 @@ def cdf_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
 
 def latency_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Per transport, placement, path and size: one-way percentiles, spread, losses."""
-    header = [*_LEAD, *(Cell(p, numeric=True, title=f"one-way {p}") for p in _PERCENTILES)]
+    header = [*LEAD_CELLS, *(Cell(p, numeric=True, title=f"one-way {p}") for p in _PERCENTILES)]
     header += [
         Cell("spread", numeric=True, title="p99 / p50: how far the tail sits from the median"),
         Cell("round trips", numeric=True),
@@ -100,11 +100,11 @@ def latency_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         "timed out",
     ]
     body = []
-    for row, edge, lead in _table_rows(rows):
+    for row, edge, lead in table_rows(rows):
         p50, p99 = row.get("metric.one_way_p50_ns"), row.get("metric.one_way_p99_ns")
         checks = row_noise(row)
         few = [w for w in checks if w.startswith("only ")]
-        lost, timed_out = _count(row.get("metric.lost")), bool(row.get("metric.timed_out"))
+        lost, timed_out = count_of(row.get("metric.lost")), bool(row.get("metric.timed_out"))
         times = [row.get(f"metric.one_way_{p}_ns", np.nan) * 1e-9 for p in _PERCENTILES]
         body.append(
             [
@@ -117,9 +117,9 @@ def latency_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                     warnings=few,
                     title="; ".join(checks) or "stable by the pyperf-style checks",
                 ),
-                Cell(str(_count(row.get("metric.round_trips"))), numeric=True, css=edge),
-                Cell(str(lost), numeric=True, css=_css(edge, lost)),
-                Cell("yes" if timed_out else "no", css=_css(edge, timed_out)),
+                Cell(str(count_of(row.get("metric.round_trips"))), numeric=True, css=edge),
+                Cell(str(lost), numeric=True, css=css_classes(edge, lost)),
+                Cell("yes" if timed_out else "no", css=css_classes(edge, timed_out)),
             ]
         )
     caption = (
@@ -130,12 +130,12 @@ def latency_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         f"Lost = round trips that never came back. {conditions(rows, ctx)}"
     )
     html = table_html(header, body, caption=caption, css="summary")
-    html += _losses(rows, "metric.lost", "metric.timed_out", "latency cases")
+    html += losses_paragraph(rows, "metric.lost", "metric.timed_out", "latency cases")
     return [Block("Latency table", ctx.anchor("latency-table"), html)]
 
 
 LATENCY_BUILDERS = readable_or_generic(
-    (*_CASE, "metric.one_way_p50_ns", "metric.one_way_p99_ns"),
+    (*CASE_COLUMNS, "metric.one_way_p50_ns", "metric.one_way_p99_ns"),
     [latency_block, cdf_block, latency_table_block, not_measured_block("latency")],
 )
 
@@ -150,7 +150,7 @@ def runs_latency_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[B
         "is the placement (solid same-core, dashed cross-core, dotted LAN); log–log, lower is "
         "better. shm-floor is the shared-memory floor of each machine. Each run's own figures "
         "(with p99 and the latency CDF) are replaced by this one; its table follows below. "
-        f"Runs: {_runs(rows, contexts)}."
+        f"Runs: {runs_text(rows, contexts)}."
     )
     png = figs.transport_runs_figure(
         rows, run_labels(contexts), "metric.one_way_p50_ns", scale=1e-9,
@@ -208,10 +208,13 @@ def markdown(rows: pd.DataFrame, ctx: RunContext) -> str:
     header = ["transport", "placement", "path", "size", *_PERCENTILES, "round trips", "lost"]
     lines = [f"{conditions(rows, ctx)} One-way latency (RTT / 2); lower is better.", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row, _, _ in _table_rows(rows):
+    for row, _, _ in table_rows(rows):
         times = [row.get(f"metric.one_way_{p}_ns", np.nan) * 1e-9 for p in _PERCENTILES]
         cells = [str(row["subject"]), str(row["placement"]), str(row["path"])]
         cells += [format_bytes(row["size_bytes"]), *map(format_seconds, times)]
-        cells += [str(_count(row.get("metric.round_trips"))), str(_count(row.get("metric.lost")))]
+        cells += [
+            str(count_of(row.get("metric.round_trips"))),
+            str(count_of(row.get("metric.lost"))),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -16,8 +16,8 @@ from commbench.report.page.blocks import (
 from commbench.report.page.generic import readable_or_generic
 from commbench.report.page.records import records
 from commbench.report.transports.common import (
-    _CASE,
-    _unsupported,
+    CASE_COLUMNS,
+    unsupported_of,
 )
 from commbench.transports.reference import REFERENCE_TARGETS
 from commbench.units import format_bytes, format_seconds
@@ -63,7 +63,7 @@ def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         if subject in set(rows["subject"]):
             continue
         why = [
-            r.get("reason") for r in _unsupported(ctx, "reference") if r.get("subject") == subject
+            r.get("reason") for r in unsupported_of(ctx, "reference") if r.get("subject") == subject
         ]
         reason = f"not measured: {why[0] if why else 'no result in this file'}"
         body.append([Cell(subject, css="rowhead"), Cell(reason, css="fail"), *[""] * 6,
@@ -82,4 +82,4 @@ def reference_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Suite against references", ctx.anchor("reference-checks"), html)]
 
 
-REFERENCE_BUILDERS = readable_or_generic((*_CASE, "metric.ratio"), [reference_block])
+REFERENCE_BUILDERS = readable_or_generic((*CASE_COLUMNS, "metric.ratio"), [reference_block])

@@ -19,25 +19,25 @@ from commbench.report.page.blocks import (
 from commbench.report.page.generic import readable_or_generic
 from commbench.report.transports import figures as figs
 from commbench.report.transports.common import (
-    _CASE,
-    _LEAD,
-    _column,
-    _count,
-    _css,
-    _losses,
-    _rate,
-    _runs,
-    _table_rows,
+    CASE_COLUMNS,
+    LEAD_CELLS,
+    column_or_nan,
     conditions,
+    count_of,
+    css_classes,
+    losses_paragraph,
     not_measured_block,
     palette,
+    rate_text,
+    runs_text,
+    table_rows,
 )
 
 
 @draws
 def throughput_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """MB/s against message size per transport, losses marked."""
-    runs = _column(rows, "rounds").dropna()
+    runs = column_or_nan(rows, "rounds").dropna()
     count = f"{int(runs.min())}" if len(runs) and runs.min() == runs.max() else "several"
     caption = (
         "Throughput against message size: a stream of messages from client to peer, counted "
@@ -52,19 +52,21 @@ def throughput_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
 
 def throughput_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Per transport, placement, path and size: MB/s, messages/s, sent, received, lost."""
-    header = [*_LEAD, *(Cell(h, numeric=True) for h in ("MB/s", "messages/s", "sent"))]
+    header = [*LEAD_CELLS, *(Cell(h, numeric=True) for h in ("MB/s", "messages/s", "sent"))]
     header += [Cell(h, numeric=True) for h in ("received", "lost", "timed-out runs")]
     body = []
-    for row, edge, lead in _table_rows(rows):
-        lost, late = _count(row.get("metric.lost")), _count(row.get("metric.timed_out_runs"))
-        numbers = [_rate(row.get(f"metric.{k}", np.nan)) for k in ("mb_per_s", "messages_per_s")]
-        numbers += [str(_count(row.get(f"metric.{k}"))) for k in ("sent", "received")]
+    for row, edge, lead in table_rows(rows):
+        lost, late = count_of(row.get("metric.lost")), count_of(row.get("metric.timed_out_runs"))
+        numbers = [
+            rate_text(row.get(f"metric.{k}", np.nan)) for k in ("mb_per_s", "messages_per_s")
+        ]
+        numbers += [str(count_of(row.get(f"metric.{k}"))) for k in ("sent", "received")]
         body.append(
             [
                 *lead,
                 *(Cell(n, numeric=True, css=edge) for n in numbers),
-                Cell(str(lost), numeric=True, css=_css(edge, lost)),
-                Cell(str(late), numeric=True, css=_css(edge, late)),
+                Cell(str(lost), numeric=True, css=css_classes(edge, lost)),
+                Cell(str(late), numeric=True, css=css_classes(edge, late)),
             ]
         )
     caption = (
@@ -73,12 +75,12 @@ def throughput_table_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         f"all runs, lost = sent - received. {conditions(rows, ctx)}"
     )
     html = table_html(header, body, caption=caption, css="summary")
-    html += _losses(rows, "metric.lost", "metric.timed_out_runs", "throughput cases")
+    html += losses_paragraph(rows, "metric.lost", "metric.timed_out_runs", "throughput cases")
     return [Block("Throughput table", ctx.anchor("throughput-table"), html)]
 
 
 THROUGHPUT_BUILDERS = readable_or_generic(
-    (*_CASE, "metric.mb_per_s"),
+    (*CASE_COLUMNS, "metric.mb_per_s"),
     [throughput_block, throughput_table_block, not_measured_block("throughput")],
 )
 
@@ -91,7 +93,7 @@ def runs_throughput_block(rows: pd.DataFrame, contexts: list[RunContext]) -> lis
         "Throughput (MB/s received, 1 MB = 10^6 B) against message size, one panel per "
         "transport, one colour per run, line style the placement; log–log, higher is better. "
         "Losses are in each run's table below. "
-        f"Runs: {_runs(rows, contexts)}."
+        f"Runs: {runs_text(rows, contexts)}."
     )
     png = figs.transport_runs_figure(
         rows, run_labels(contexts), "metric.mb_per_s", ylabel="MB/s (log)",
