@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from commbench.machine import libzmq_version
 from commbench.results import label
 from commbench.stats import percentiles
 from commbench.transports import Unsupported
@@ -27,7 +28,6 @@ from commbench.transports.native import (
     FloorError,
     build,
     floors_for,
-    libzmq_version,
 )
 
 

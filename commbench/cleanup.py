@@ -6,7 +6,7 @@ daemon that detaches, such as Erlang's ``epmd``; a network namespace; a data dir
 the owner records it here, under ``$TMPDIR/commbench-owned/<owner pid>/``, and the next
 run sweeps whatever a dead owner left: a run SIGKILLed mid-way is cleaned at the next start.
 Names carry the owner's PID: temporary directories ``commbench-<pid>-*``, namespaces
-``cb-<pid>-*`` or ``cb-<kind>-<pid>-*``.
+``cb-<pid>-*`` or ``cb-<kind>-<pid>-*`` (the cap family's ``cb-cap-<pid>-*``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 LEDGER_DIR = Path(tempfile.gettempdir()) / "commbench-owned"
@@ -50,19 +51,9 @@ def record_pid(pid: int, owner: int | None = None) -> None:
     (folder / f"pid-{pid}").write_text(_start_time(pid) or "")
 
 
-def forget_pid(pid: int, owner: int | None = None) -> None:
-    with contextlib.suppress(OSError):
-        (LEDGER_DIR / str(owner or os.getpid()) / f"pid-{pid}").unlink()
-
-
 def owned_tempdir(kind: str) -> Path:
     """A fresh temporary directory named for this process, swept if it is left behind."""
     return Path(tempfile.mkdtemp(prefix=f"commbench-{os.getpid()}-{kind}-"))
-
-
-def namespace_name(kind: str, suffix: str) -> str:
-    """A network-namespace name that says which process owns it: ``cb-KIND-PID-SUFFIX``."""
-    return f"cb-{kind}-{os.getpid()}-{suffix}"
 
 
 def sweep() -> list[str]:
@@ -84,12 +75,38 @@ def sweep() -> list[str]:
         if match and path.is_dir() and not alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
             done.append(f"directory {path}")
+    for name in stale_namespaces():
+        remove_namespace(name)
+        done.append(f"namespace {name}")
+    return done
+
+
+def stale_namespaces(prefix: str = "cb-") -> list[str]:
+    """Namespaces named *prefix*... whose owner (the PID in the name) is dead."""
+    found = []
     for name in _namespaces():
         match = _NAMESPACE.match(name)
-        if match and not alive(int(match.group(1))):
-            subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
-            done.append(f"namespace {name}")
-    return done
+        if name.startswith(prefix) and match and not alive(int(match.group(1))):
+            found.append(name)
+    return found
+
+
+def remove_namespace(name: str, grace_s: float = 3.0) -> None:
+    """End what runs inside namespace *name* (SIGTERM, then SIGKILL after *grace_s*: a
+    process outlives the deletion of its namespace), then delete it."""
+    done = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+    pids = [int(p) for p in done.stdout.split() if p.isdigit()]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if alive(p)]
+        time.sleep(0.05)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
 
 
 def _namespaces() -> list[str]:

@@ -42,10 +42,6 @@ def _suites(text: str) -> list[str]:
     return names
 
 
-def _named_all(argv_suite: str | None) -> bool:
-    return argv_suite is None or argv_suite.strip() == "all"
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the chosen suites with pytest-benchmark, then summarise and report."""
     from commbench import cleanup, families

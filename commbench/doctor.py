@@ -46,24 +46,24 @@ def executable(name: str, version_args: tuple[str, ...] = ("--version",), *, whe
 
 def codec_components() -> list[Component]:
     from commbench.codecs import CODECS
-    from commbench.machine import _protobuf_backend
+    from commbench.machine import protobuf_backend
 
     out = []
     for codec in CODECS.values():
         version = codec.version
         missing = "" if version != "not installed" else f"{codec.distribution} is not installed"
         out.append(Component("codec", codec.name, None if missing else version, missing))
-    out.append(Component("backend", "protobuf backend", _protobuf_backend()))
+    out.append(Component("backend", "protobuf backend", protobuf_backend()))
     return out
 
 
 def transport_components() -> list[Component]:
-    from commbench.machine import _libzmq
+    from commbench.machine import libzmq_version
     from commbench.transports import TRANSPORTS
 
     out = [
         distribution("pyzmq"),
-        Component("library", "libzmq", _libzmq()),
+        Component("library", "libzmq", libzmq_version()),
         distribution("mpi4py"),
         distribution("mpich"),
         executable("mpiexec", hint="mpiexec is missing: pip install mpich"),

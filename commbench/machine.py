@@ -59,13 +59,14 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _protobuf_backend() -> str:
+def protobuf_backend() -> str:
     from commbench.codecs.protobuf_codec import backend
 
     return backend()
 
 
-def _libzmq() -> str:
+def libzmq_version() -> str:
+    """The version of the libzmq the suite measures (pyzmq's bundled one)."""
     import zmq
 
     return zmq.zmq_version()
@@ -78,8 +79,8 @@ def _mpi_library() -> str:
 
 
 PROBES: dict[str, Callable[[], object]] = {
-    "protobuf_backend": _protobuf_backend,
-    "libzmq": _libzmq,
+    "protobuf_backend": protobuf_backend,
+    "libzmq": libzmq_version,
     "mpi_library": _mpi_library,
 }
 """Extra facts, one probe each (a probe that fails records "unknown (...)")."""

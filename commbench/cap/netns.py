@@ -15,17 +15,16 @@ Needs root: without it, :func:`require_root` raises a one-line :class:`UserError
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import itertools
 import os
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
+from commbench import cleanup
 from commbench.errors import UserError
 
 PREFIX = "cb-cap-"
@@ -58,68 +57,11 @@ def namespaces() -> list[str]:
     return [line.split()[0] for line in ip("netns", "list").stdout.splitlines() if line.strip()]
 
 
-def _owner_pid(name: str) -> int | None:
-    try:
-        return int(name[len(PREFIX) :].split("-", 1)[0])
-    except ValueError:
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def pids_in(ns: str) -> list[int]:
-    done = ip("netns", "pids", ns, check=False)
-    return [int(p) for p in done.stdout.split() if p.isdigit()]
-
-
-def kill_all_in(ns: str, grace_s: float = 3.0) -> None:
-    """End the processes inside namespace *ns* (ours by its name): SIGTERM, then SIGKILL."""
-    pids = pids_in(ns)
-    for pid in pids:
-        _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while pids and time.monotonic() < deadline:
-        pids = [p for p in pids if _alive_not_zombie(p)]
-        time.sleep(0.05)
-    for pid in pids:
-        _signal(pid, signal.SIGKILL)
-
-
-def _alive_not_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _signal(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-
-
 def sweep_stale() -> list[str]:
     """Delete ``cb-cap-*`` namespaces whose owning run is dead (with what runs in them)."""
-    swept = []
-    for name in namespaces():
-        if not name.startswith(PREFIX):
-            continue
-        pid = _owner_pid(name)
-        if pid is not None and pid != os.getpid() and _alive(pid):
-            continue  # another live run's
-        if pid == os.getpid():
-            continue  # ours: deleted by its Network
-        kill_all_in(name)
-        ip("netns", "delete", name, check=False)
-        swept.append(name)
+    swept = cleanup.stale_namespaces(PREFIX)
+    for name in swept:
+        cleanup.remove_namespace(name)
     return swept
 
 
@@ -178,8 +120,7 @@ class Network:
     def close(self) -> None:
         """Delete every namespace made (ending what still runs inside); idempotent."""
         for name in reversed(self.created):
-            kill_all_in(name)
-            ip("netns", "delete", name, check=False)
+            cleanup.remove_namespace(name)
         self.created.clear()
 
     # --- faults ------------------------------------------------------------------------

@@ -261,16 +261,6 @@ def _c_floor(helper: str, kind: str) -> RunFloor:
     return run
 
 
-@functools.cache
-def libzmq_version() -> str:
-    """The version of the libzmq the suite measures (pyzmq's bundled one)."""
-    try:
-        import zmq
-    except ImportError:
-        return "unknown"
-    return zmq.zmq_version()
-
-
 # ------------------------------------------------------------------ MPI
 
 
