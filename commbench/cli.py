@@ -1,4 +1,4 @@
-"""The ``commbench`` command: run | report | compare | machine.
+"""The ``commbench`` command: run | report | compare | claims | machine.
 
 Every error a user can cause ends in one line on stderr and exit status 2.
 """
@@ -237,6 +237,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_USER_ERROR if results.rejected else 0
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    """Judge every claim of the lecture notes on result files (default: the newest run)."""
+    from commbench import claims_print
+
+    paths = [Path(p) for p in args.results]
+    if not paths:
+        from commbench.results import newest_result
+
+        paths = [newest_result(Path(args.results_dir))]
+    checked, rejected = claims_print.load(paths)
+    for reason in rejected:
+        print(f"commbench: error: {reason}", file=sys.stderr)
+    if checked:
+        if args.json:
+            print(json.dumps(claims_print.as_dict(checked), indent=2, ensure_ascii=False))
+        else:
+            sys.stdout.write(claims_print.as_text(checked))
+    return EXIT_USER_ERROR if rejected or not checked else 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run a dissemination protocol R times from a seed; print means and 95% CIs."""
     from commbench.dissemination import PROTOCOLS, simulate
@@ -325,6 +345,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "peer": cmd_peer,
     "report": cmd_report,
     "compare": cmd_compare,
+    "claims": cmd_claims,
     "simulate": cmd_simulate,
 }
 
@@ -480,6 +501,16 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
     comp = sub.add_parser("compare", help="compare result files with honest statistics")
     comp.add_argument("results", nargs="+", metavar="RESULTS.json")
     _add_plugin_option(comp)
+
+    claims = sub.add_parser(
+        "claims",
+        help="every claim of the lecture notes with its verdict",
+        description=cmd_claims.__doc__,
+    )
+    claims.add_argument("results", nargs="*", metavar="RESULTS.json")
+    claims.add_argument("--json", action="store_true", help="print one JSON object")
+    claims.add_argument("--results-dir", default=str(PROJECT_ROOT / ".benchmarks"), metavar="DIR")
+    _add_plugin_option(claims)
 
     doctor = sub.add_parser(
         "doctor",
