@@ -19,13 +19,14 @@ from datetime import datetime
 from pathlib import Path
 
 import commbench
-from commbench import families
+from commbench import claims_print, families
 from commbench.errors import UserError
 from commbench.parallel import run_all
 from commbench.report.page.blocks import RunContext
 from commbench.report.page.comparison import comparison_plan
 from commbench.report.page.generic import generic_markdown
 from commbench.report.page.html import render_page
+from commbench.report.page.lecture import lecture_section
 from commbench.report.page.sections import family_title, section_plan
 from commbench.report.page.tables import tidy_csv
 from commbench.results import Results, flat, load_results
@@ -89,12 +90,14 @@ def render_html(
     sections = assemble(done[len(pair_tasks) :])
     if join_pairs is not None:
         comparison_html = join_pairs(done[: len(pair_tasks)])
+    lecture = lecture_section(table, contexts, sections)
     html = render_page(
         contexts,
         sections,
         rejected=results.rejected,
         comparison_html=comparison_html,
         build_s=time.perf_counter() - started,
+        lecture_html=lecture,
     )
     output = Path(output) if output else default_output(results.runs[0].machine)
     try:
@@ -124,8 +127,9 @@ def render_tables(paths: Sequence[Path | str] | Results, fmt: str) -> str:
         print(f"commbench: warning: skipped {reason}", file=sys.stderr)
     table = results.table()
     if fmt == "csv":
-        return tidy_csv(table)
+        return tidy_csv(table, extra=claims_print.csv_rows(table))
     out = [f"> not read: {reason}\n" for _, reason in results.rejected]
+    out.append(claims_print.markdown(table))
     for i, run in enumerate(results.runs):
         ctx = RunContext(run, i)
         rows = table[table["file"] == str(run.path)]

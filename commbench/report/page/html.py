@@ -10,7 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from commbench.claims_print import TITLE as LECTURE_TITLE
 from commbench.report.page.blocks import Block, RunContext, esc
+from commbench.report.page.lecture import ANCHOR as LECTURE_ANCHOR
+from commbench.report.page.lecture import CSS as LECTURE_CSS
 from commbench.report.page.sections import FamilySection
 from commbench.units import format_bytes
 
@@ -77,8 +80,10 @@ def render_page(
     comparison_html: str | None = None,
     generated: datetime | None = None,
     build_s: float | None = None,
+    lecture_html: str = "",
 ) -> str:
-    """The whole page as one string. ``comparison_html`` is trusted, already-escaped HTML."""
+    """The whole page as one string. ``comparison_html`` and ``lecture_html`` (the claims
+    section, :mod:`.lecture`, first on the page) are trusted, already-escaped HTML."""
     generated = generated or datetime.now().astimezone()
     machines = sorted({ctx.run.machine for ctx in contexts})
     title = f"commbench report: {', '.join(machines)}"
@@ -87,7 +92,7 @@ def render_page(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
+        f"<title>{esc(title)}</title><style>{CSS}{LECTURE_CSS}</style></head><body>",
         "<header>",
         f"<h1>{esc(title)}</h1>",
         f'<p class="meta">Rendered {esc(f"{generated:%Y-%m-%d %H:%M %Z}".strip())} from '
@@ -96,10 +101,11 @@ def render_page(
         + (f" This page took {build_s:.1f} s to build." if build_s is not None else "")
         + "</p>",
         rejected_box(rejected),
+        lecture_html,
         '<div class="top"><section id="machines"><h2>Machines and runs</h2>',
         machines_table(contexts),
         "</section>",
-        toc(sections, has_comparison=bool(comparison_html)),
+        toc(sections, has_comparison=bool(comparison_html), has_lecture=bool(lecture_html)),
         "</div></header>",
     ]
     if comparison_html:
@@ -225,10 +231,11 @@ def _link(anchor: str, text: str, inner: str = "") -> str:
     return f'<li><a href="#{esc(anchor)}">{esc(text)}</a>{nested}</li>'
 
 
-def toc(sections: list[FamilySection], *, has_comparison: bool) -> str:
-    """Contents: machines, comparison, then each family and its blocks; with several runs,
-    the family's side-by-side blocks and one entry per run."""
-    items = [_link("machines", "Machines and runs")]
+def toc(sections: list[FamilySection], *, has_comparison: bool, has_lecture: bool = False) -> str:
+    """Contents: the lecture checked, machines, comparison, then each family and its
+    blocks; with several runs, the family's side-by-side blocks and one entry per run."""
+    items = [_link(LECTURE_ANCHOR, LECTURE_TITLE)] if has_lecture else []
+    items.append(_link("machines", "Machines and runs"))
     if has_comparison:
         items.append(_link("comparison", "Comparison"))
     for section in sections:

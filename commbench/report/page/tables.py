@@ -24,9 +24,13 @@ def row_noise(row: Mapping[str, Any]) -> list[str]:
     return list(noise) if isinstance(noise, list | tuple) else noise_flags(row.get("samples"))
 
 
-def tidy_csv(table: pd.DataFrame) -> str:
-    """Every benchmark row of the tidy table (all families) as CSV, without raw samples."""
+def tidy_csv(table: pd.DataFrame, extra: pd.DataFrame | None = None) -> str:
+    """Every benchmark row of the tidy table (all families) as CSV, without raw samples;
+    *extra* rows (the lecture's claims: family ``claims``) after them, their own columns
+    added at the right."""
     out = flat(table).drop(columns=["samples", "params", "metrics"], errors="ignore")
     if "noise" in out:
         out = out.assign(noise=out["noise"].map(lambda w: "; ".join(w) if w else ""))
+    if extra is not None and not extra.empty:
+        out = pd.concat([out, extra], ignore_index=True)
     return out.to_csv(index=False)
