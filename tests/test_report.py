@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import commbench.report as report
+from commbench.claims import CLAIMS
 from commbench.errors import UserError
 from commbench.report import render_html, render_tables
 from commbench.report.marshalling import short_reason
@@ -214,6 +215,8 @@ def test_figures_do_not_grow_with_the_number_of_runs(tmp_path: Path) -> None:
 
 def test_markdown_has_one_row_per_codec_and_payload(table: pd.DataFrame) -> None:
     text = render_tables([RUN_A], "md")
+    assert text.startswith("## The lecture, checked")  # the claims first, then the families
+    text = text[text.index("## Marshalling") :]
     lines = [line for line in text.splitlines() if line.startswith("|")]
     assert lines[0] == (
         "| payload | codec | encode | ×fastest | ×copy | enc MB/s | decode | ×fastest | ×copy "
@@ -226,6 +229,11 @@ def test_markdown_has_one_row_per_codec_and_payload(table: pd.DataFrame) -> None
 
 def test_csv_is_the_tidy_table_without_samples(table: pd.DataFrame) -> None:
     frame = pd.read_csv(io.StringIO(render_tables([RUN_A], "csv")))
+    claims = frame[frame["family"] == "claims"]  # the lecture's claims, one row each, last
+    assert len(claims) == len(CLAIMS) and claims.index.min() == len(table)
+    frame = frame[frame["family"] != "claims"].drop(
+        columns=[c for c in frame if c.startswith("claim.")]
+    )
     assert list(frame.columns) == [
         c for c in table.columns if c not in ("samples", "params", "metrics")
     ]
