@@ -19,6 +19,9 @@ FLOOD_TOPOLOGIES: dict[str, dict[str, Any]] = {
     "grid": {},
     "ring": {},
 }
+COMPLETE_SIZES = (100, 300, 1000)
+"""Floods of the complete graph (the lecture's worst case, (n − 1)² messages); small n,
+as it has n(n − 1)/2 edges."""
 FAILURE_RATES = (0.0, 0.1, 0.3, 0.5)
 GROUP_SIZES = (10, 100, 500)
 """Members of the multicast group on the 1000-node overlay."""
@@ -54,6 +57,9 @@ def sim_cases(profile: str) -> list[SimCase]:
             out.append(SimCase("flood", options, runs, f"{topology}-n{n}", ("scaling",)))
         for mode in ("push", "pull", "push-pull"):
             out.append(SimCase("anti-entropy", {"n": n, "mode": mode}, runs, f"{mode}-n{n}"))
+    for n in COMPLETE_SIZES:
+        options = {"topology": "complete", "n": n}
+        out.append(SimCase("flood", options, runs, f"complete-n{n}", ("scaling",)))
     # the scale targets: push-pull to full spread on 10^6 nodes (< 10 s), and a flood of a
     # 10^5-node graph with 10^6 edges (< 5 s); the timed rounds are one run each
     scale = ("scale",)
