@@ -28,7 +28,7 @@ def load(paths: list[Path]) -> tuple[Checked, list[str]]:
     runs, rejected = [], []
     for path in paths:
         try:
-            runs.append(load_run(path))
+            runs.append(load_run(path, samples=False))
         except UserError as exc:
             rejected.append(str(exc))
     return check_runs(claims_table(runs)), rejected

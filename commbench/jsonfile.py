@@ -14,7 +14,14 @@ import simdjson
 from commbench.errors import UserError
 
 
-def read_json(path: Path, label: str, *, hint: str = "", number_array: tuple[str, ...] = ()) -> Any:
+def read_json(
+    path: Path,
+    label: str,
+    *,
+    hint: str = "",
+    number_array: tuple[str, ...] = (),
+    drop: bool = False,
+) -> Any:
     """The document in *path*, or UserError naming ``label`` and the problem.
 
     ``hint`` is added after "not valid JSON" (e.g. " (truncated or corrupt?)").
@@ -22,11 +29,12 @@ def read_json(path: Path, label: str, *, hint: str = "", number_array: tuple[str
     read-only float64 numpy arrays instead of lists; ``"*"`` stands for every item of an
     array (``("benchmarks", "*", "stats", "data")``: every benchmark's raw samples). They
     are parsed without making a Python float per number, which is most of the time of
-    reading a result file holding raw samples.
+    reading a result file holding raw samples. ``drop``: leave the values at
+    ``number_array`` out altogether (their keys absent), for readers that need no samples.
     """
     if number_array:
         try:
-            return _with_number_arrays(_parser().load(str(path)), number_array)
+            return _with_number_arrays(_parser().load(str(path)), number_array, drop)
         except (OSError, ValueError, RuntimeError):
             _PARSERS.parser = None  # one that failed half-way may hold stale documents
             # unreadable, NaN, a BOM, or a real error: the paths below say which
@@ -43,7 +51,7 @@ def read_json(path: Path, label: str, *, hint: str = "", number_array: tuple[str
     if b"\x00" in raw[:8192]:
         raise UserError(f"{label}: binary file, not JSON text")
     try:
-        return orjson.loads(raw)  # 3x faster than json on result files full of samples
+        return _dropped(orjson.loads(raw), number_array if drop else ())  # 3x faster than json
     except orjson.JSONDecodeError:
         pass  # NaN or Infinity (Python's json writes them), a BOM, or a real error: below
     try:
@@ -55,7 +63,7 @@ def read_json(path: Path, label: str, *, hint: str = "", number_array: tuple[str
     if not text.strip():
         raise UserError(f"{label}: only white space (it must hold one JSON document)")
     try:
-        return json.loads(text)
+        return _dropped(json.loads(text), number_array if drop else ())
     except json.JSONDecodeError as exc:
         raise UserError(
             f"{label}: not valid JSON{hint} at line {exc.lineno} column {exc.colno}: {exc.msg}"
@@ -77,8 +85,26 @@ def _parser() -> simdjson.Parser:
     return parser
 
 
-def _with_number_arrays(node: Any, path: tuple[str, ...]) -> Any:
-    """A simdjson document as Python objects, the number array at *path* as float64.
+def _dropped(doc: Any, path: tuple[str, ...]) -> Any:
+    """*doc* without the values at *path* (``"*"``: every item of an array); as is when
+    *path* is empty or leads nowhere."""
+    if not path:
+        return doc
+    head, rest = path[0], path[1:]
+    if head == "*" and isinstance(doc, list):
+        for item in doc:
+            _dropped(item, rest)
+    elif isinstance(doc, dict) and head in doc:
+        if rest:
+            _dropped(doc[head], rest)
+        else:
+            del doc[head]
+    return doc
+
+
+def _with_number_arrays(node: Any, path: tuple[str, ...], drop: bool = False) -> Any:
+    """A simdjson document as Python objects, the number array at *path* as float64 (left
+    out with *drop*).
 
     Only the objects on *path* are walked here; everything else is converted by simdjson
     in one call.
@@ -92,11 +118,12 @@ def _with_number_arrays(node: Any, path: tuple[str, ...]) -> Any:
         return _plain(node)
     head, rest = path[0], path[1:]
     if head == "*" and isinstance(node, simdjson.Array):
-        return [_with_number_arrays(item, rest) for item in node]
+        return [_with_number_arrays(item, rest, drop) for item in node]
     if isinstance(node, simdjson.Object):
         return {
-            key: _with_number_arrays(node[key], rest) if key == head else _plain(node[key])
+            key: _with_number_arrays(node[key], rest, drop) if key == head else _plain(node[key])
             for key in node
+            if not (drop and key == head and not rest)
         }
     return _plain(node)
 

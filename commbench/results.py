@@ -141,10 +141,21 @@ SAMPLE_ARRAYS = ("benchmarks", "*", "stats", "data")
 """Where a result file keeps its raw samples: read as float64 arrays, not lists."""
 
 
-def load_run(path: Path | str) -> RunFile:
-    """Read and validate one result file; raises UserError with a one-line reason."""
+def load_run(path: Path | str, *, samples: bool = True) -> RunFile:
+    """Read and validate one result file; raises UserError with a one-line reason.
+
+    ``samples=False``: the raw samples (``stats.data``) are left out while reading, for
+    readers of labels, params and metrics only (``commbench claims``); a big file with
+    raw samples then reads several times faster.
+    """
     path = Path(path)
-    doc = read_json(path, str(path), hint=" (truncated or corrupt?)", number_array=SAMPLE_ARRAYS)
+    doc = read_json(
+        path,
+        str(path),
+        hint=" (truncated or corrupt?)",
+        number_array=SAMPLE_ARRAYS,
+        drop=not samples,
+    )
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
         raise UserError(f"{path}: JSON, but not a pytest-benchmark result (no 'benchmarks' list)")
     block = doc.get("commbench")

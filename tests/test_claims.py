@@ -522,3 +522,25 @@ def test_cli_in_a_fresh_process() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert re.search(r"^mom-persistence\s+holds\s", done.stdout, re.M)
+
+
+def test_claims_read_no_samples(tmp_path: Path) -> None:
+    """``commbench claims`` reads result files without their raw samples (the fast path),
+    through simdjson and through the fallback parser alike, and judges the same."""
+    from commbench.results import load_run
+
+    doc = json.loads((DATA / "rpc_small.json").read_text())
+    assert any(isinstance(b["stats"].get("data"), list) for b in doc["benchmarks"])
+    nan = tmp_path / "nan.json"  # NaN: simdjson refuses it, the fallback parser reads it
+    nan.write_text(
+        (DATA / "rpc_small.json").read_text().replace('"min":', '"nan_here": NaN, "min":', 1)
+    )
+    for path in (DATA / "rpc_small.json", nan):
+        light = load_run(path, samples=False)
+        assert all("data" not in b["stats"] for b in light.benchmarks)
+        assert [b["stats"]["median"] for b in light.benchmarks] == [
+            b["stats"]["median"] for b in doc["benchmarks"]
+        ]
+    full = claims.check_runs(claims.claims_table([load_run(DATA / "rpc_small.json")]))
+    fast, _ = load([DATA / "rpc_small.json"])
+    assert [v for _, v in next(iter(full.values()))] == [v for _, v in next(iter(fast.values()))]
