@@ -231,16 +231,17 @@ def _join(items: Iterable[str]) -> str:
 
 def split(checks: Sequence[tuple[str, bool]], *, held: str, failed: str) -> tuple[str, str]:
     """(outcome, when) from labelled checks: all true holds, none does not, else "holds
-    only when" naming the labels that held."""
+    only when" naming the labels that held (after *held*) and those that did not (after
+    "not" and *failed*)."""
     good = [label for label, ok in checks if ok]
-    if len(good) == len(checks):
+    bad = [label for label, ok in checks if not ok]
+    if not bad:
         return HOLDS, ""
     if not good:
         return FAILS, ""
-    return (
-        ONLY_WHEN,
-        f"{held} {_join(good)} (not {failed} {_join(name for name, ok in checks if not ok)})",
-    )
+    lead = f"{held} " if held else ""
+    neg = f"not {failed} " if failed else "not "
+    return ONLY_WHEN, f"{lead}{_join(good)} ({neg}{_join(bad)})"
 
 
 def size_split(by_size: dict[int, bool], *, wins: str, loses: str) -> tuple[str, str, str]:
@@ -532,7 +533,6 @@ def zmq_peer_death(table: pd.DataFrame) -> Verdict:
         (f"the {r.params['fault'].removesuffix('-kill')} dies", (_loss(r) or 0) > 0) for r in rows
     ]
     outcome, when = split(checks, held="", failed="when")
-    when = when.strip()
     figure = "; ".join(
         f"{r.params['fault']}: {_loss(r)} of {count(num(r.metrics.get('sent')))} sent never "
         f"delivered"
@@ -921,7 +921,7 @@ def cap_consistency(table: pd.DataFrame) -> Verdict:
     rows = [
         r
         for r in _cap_rows(table)
-        if "isolat" in str(r.params.get("scenario"))
+        if "kill" not in str(r.params.get("scenario"))  # the partitions
         and num(r.metrics.get("stale_reads")) is not None
     ]
     if not rows:
