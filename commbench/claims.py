@@ -538,9 +538,14 @@ def zmq_peer_death(table: pd.DataFrame) -> Verdict:
         f"delivered"
         for r in rows
     )
+    rates = {r.params.get("rate_per_s") for r in rows if num(r.params.get("rate_per_s"))}
+    paced = f" at {_join(f'{x:g}' for x in sorted(rates))} messages/s" if rates else ""
     cond = "ZeroMQ PUSH/PULL, no broker: what a dead peer's queue held is gone"
     if outcome == FAILS:
-        cond = "no message was lost when a peer died in this run"
+        cond = f"no message was lost when a peer died in this run (stream paced{paced})"
+    elif outcome == ONLY_WHEN:
+        spared = _join(r.params["fault"] for r in rows if not _loss(r))
+        cond += f"; after {spared} nothing sent was lost (the stream was paced{paced})"
     return Verdict(outcome, figure, cond, when)
 
 
