@@ -349,10 +349,16 @@ def mpi_nanoseconds(table: pd.DataFrame) -> Verdict:
     if not floors and not python:
         return _missing("MPI shared-memory latency (latency suite)")
 
+    common = {r.params.get("size_bytes") for r in floors} & {
+        r.params.get("size_bytes") for r in python
+    }
+
     def smallest(rows: list[Row]) -> tuple[float, int] | None:
+        """The p50 at the smallest size both sides measured (else this side's smallest)."""
         if not rows:
             return None
-        size = min(int(r.params.get("size_bytes", 0)) for r in rows)
+        sizes = [int(r.params.get("size_bytes", 0)) for r in rows]
+        size = min((s for s in sizes if s in common), default=min(sizes))
         return min(_p50(r) for r in rows if r.params.get("size_bytes") == size), size  # type: ignore[type-var]
 
     native, py = smallest(floors), smallest(python)
