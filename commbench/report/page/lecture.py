@@ -59,7 +59,7 @@ def lecture_section(
         runs = [(f, v) for f, pairs in checked.items() for c, v in pairs if c.id == claim.id]
         measured = {v.text for _, v in runs if v.outcome != NOT_MEASURED}
         differs = " differs" if len(measured) > 1 else ""
-        target = link_for(claim, anchors)
+        target = link_for(claim, anchors) if measured else None  # no figure to show
         link = (
             f'<a href="#{esc(target)}">{esc(claim.figure or "figure")}</a>'
             if target
@@ -98,9 +98,10 @@ def lecture_section(
 
 
 CSS = """
-table.lecture td.claim { max-width: 26em; } table.lecture q { font-style: italic; }
-table.lecture .en { color: var(--muted); }
-td.verdict { font-weight: 600; white-space: nowrap; }
+table.lecture td.claim { min-width: 18em; max-width: 28em; }
+table.lecture q { font-style: italic; } table.lecture .en { color: var(--muted); }
+table.lecture td { min-width: 10em; }
+td.verdict { font-weight: 600; min-width: 7em; max-width: 14em; }
 td.verdict.holds { background: var(--ok); } td.verdict.fails { background: var(--fail); }
 td.verdict.partial { background: #fff3cd; } td.verdict.unmeasured { color: var(--muted); }
 td.verdict.differs { outline: 2px solid var(--warn); }
