@@ -544,3 +544,21 @@ def test_claims_read_no_samples(tmp_path: Path) -> None:
     full = claims.check_runs(claims.claims_table([load_run(DATA / "rpc_small.json")]))
     fast, _ = load([DATA / "rpc_small.json"])
     assert [v for _, v in next(iter(full.values()))] == [v for _, v in next(iter(fast.values()))]
+
+
+def test_html_marks_the_runs_that_disagree() -> None:
+    from commbench.report.page.blocks import RunContext
+    from commbench.results import RunFile
+
+    a = mpi_shm({64: 3.0, 4096: 2.0}).assign(file="a.json", machine="alpha")
+    b = mpi_shm({64: 2.0, 4096: 0.5}).assign(file="b.json", machine="beta")
+    contexts = [
+        RunContext(RunFile(Path(f), {"node": m}, "", [], {}), i)
+        for i, (f, m) in enumerate((("a.json", "alpha"), ("b.json", "beta")))
+    ]
+    html = lecture_section(pd.concat([a, b], ignore_index=True), contexts, [])
+    assert '<td rowspan="2" class="claim"><strong>mpi-shm</strong>' in html
+    assert html.count('class="verdict holds differs"') == 1
+    assert html.count('class="verdict partial differs"') == 1
+    assert "<td>alpha</td>" in html and "<td>beta</td>" in html
+    assert "The runs disagree on mpi-shm (a.json: holds; b.json: holds only when" in html
