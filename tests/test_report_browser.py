@@ -123,7 +123,12 @@ def test_the_report_loads_cleanly_in_chromium(report: Path, tmp_path: Path) -> N
     found, stderr = check(page, tmp_path)
     assert found["images"] == 3 and found["broken"] == []
     assert found["problems"] == [] and found["resources"] == []
-    assert found["sections"] == ["Machines and runs", "Contents", "Marshalling"]
+    assert found["sections"] == [
+        "The lecture, checked",
+        "Machines and runs",
+        "Contents",
+        "Marshalling",
+    ]
     assert "Uncaught" not in stderr
 
 
@@ -137,7 +142,12 @@ def test_a_report_of_several_machines_loads_cleanly(tmp_path: Path) -> None:
     # marshalling: round trip of every run + sizes; latency and throughput: every run
     assert found["images"] == 4 and found["broken"] == []
     assert found["problems"] == [] and found["resources"] == []
-    assert found["sections"][:3] == ["Machines and runs", "Contents", "Comparison"]
+    assert found["sections"][:4] == [
+        "The lecture, checked",
+        "Machines and runs",
+        "Contents",
+        "Comparison",
+    ]
     assert "Uncaught" not in stderr
 
 
