@@ -252,7 +252,12 @@ register(
                 "Reference checks",
                 builders=f"{_R}.transports.references:REFERENCE_BUILDERS",
             ),
-            RowFamily("floor", "Native floors (C helpers, sockperf, qperf)"),
+            RowFamily(
+                "floor",
+                "Native floors (C helpers, sockperf, qperf)",
+                builders=f"{_R}.transports.floors:FLOOR_BUILDERS",
+                markdown=f"{_R}.transports.floors:markdown",
+            ),
             RowFamily("floor-stream", "Native stream floors (C helper, iperf3)"),
         ),
         knobs=("latency_sizes_bytes", "latency_round_trips", "latency_max_seconds"),

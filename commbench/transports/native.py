@@ -525,7 +525,7 @@ def _qperf_floor(protocol: str) -> RunFloor:
             raise FloorError(f"qperf failed: {(done.stderr or done.stdout).strip()[:120]}")
         one_way = parse_qperf_latency_ns(done.stdout)
         info = {"library_version": f"qperf {_tool_version('qperf')}", "qperf_seconds": seconds}
-        info["samples"] = "one mean round trip per run (qperf prints only the mean)"
+        info["sample_note"] = "one mean round trip per run (qperf prints only the mean)"
         return FloorSamples(np.array([2 * one_way]), "qperf", info, per_round_trip=False)
 
     return run
