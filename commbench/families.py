@@ -256,6 +256,7 @@ register(
                 "floor",
                 "Native floors (C helpers, sockperf, qperf)",
                 builders=f"{_R}.transports.floors:FLOOR_BUILDERS",
+                across=f"{_R}.transports.floors:FLOOR_ACROSS_BUILDERS",
                 markdown=f"{_R}.transports.floors:markdown",
             ),
             RowFamily("floor-stream", "Native stream floors (C helper, iperf3)"),

@@ -100,3 +100,13 @@ def test_markdown_has_the_share_table() -> None:
     md = render_tables([FLOORS], "md")
     assert "| transport | placement | size | Python p50 | C floor p50 |" in md
     assert "| tcp | same-core | 64 B |" in md
+
+
+def test_two_runs_draw_one_figure_and_keep_each_table(tmp_path: Path) -> None:
+    second = tmp_path / "second.json"
+    second.write_bytes(FLOORS.read_bytes())
+    html = render_html([FLOORS, second], tmp_path / "two.html").read_text(encoding="utf-8")
+    start = html.index('<section id="runs-native-floors">')
+    assert 'src="data:image/png;base64,' in html[start : html.find("</section>", start)]
+    assert '<section id="run0-native-floors">' not in html  # per-run figure gives way
+    assert '<section id="run0-floor-table">' in html and '<section id="run1-floor-table">' in html

@@ -15,11 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commbench.report.page.blocks import Block, Cell, RunContext, draws, figure_html, table_html
+from commbench.report.page.blocks import (
+    Block,
+    Cell,
+    RunContext,
+    draws,
+    figure_html,
+    run_labels,
+    table_html,
+)
 from commbench.report.page.generic import generic_block
 from commbench.report.page.records import records
 from commbench.report.plotting import finish, in_order, panels, style
-from commbench.report.transports.common import conditions, unsupported_of
+from commbench.report.transports.common import conditions, runs_text, unsupported_of
 from commbench.transports.native import interpreter_share
 from commbench.units import format_bytes, format_seconds
 
@@ -211,6 +219,57 @@ def _floor_or_generic(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
 
 
 FLOOR_BUILDERS = [_floor_or_generic]
+
+
+def runs_floor_figure(tables: dict[str, pd.DataFrame], size_bytes: int) -> bytes:
+    """Python / floor at *size_bytes*, one group of bars per transport (one bar per run,
+    in the run's colour), one panel per placement; the dotted line is 1 (the floor)."""
+    at = {label: t[t["size_bytes"] == size_bytes] for label, t in tables.items()}
+    every = pd.concat(at.values(), ignore_index=True)
+    placements = sorted(in_order(every["placement"]), key=lambda p: _PLACEMENT_ORDER.get(p, 9))
+    colors = style.colors_for(tables)
+    fig, axes = panels(len(placements), width=5.2, height=3.4, top_in=0.7)
+    width = 0.8 / max(len(tables), 1)
+    for ax, placement in zip(axes, placements):
+        transports = in_order(every.loc[every["placement"] == placement, "transport"])
+        x = {t: i for i, t in enumerate(transports)}
+        for k, (label, part) in enumerate(at.items()):
+            part = part[part["placement"] == placement]
+            xs = [x[t] + (k - (len(tables) - 1) / 2) * width for t in part["transport"]]
+            ax.bar(xs, part["python_over_floor"], width, color=colors[label], label=label)
+        ax.axhline(1.0, color="0.3", lw=0.8, ls=":")
+        ax.set_xticks(range(len(transports)), labels=transports, rotation=35, ha="right",
+                      fontsize=7.5)  # fmt: skip
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_ylabel("Python / C floor", fontsize=9)
+        ax.set_title(f"{placement}, {format_bytes(size_bytes)}", fontsize=10)
+    return finish(fig, axes, len(placements), order=list(tables))
+
+
+def runs_floor_block(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's Python / floor ratio per transport, side by side."""
+    labels = run_labels(contexts)
+    tables = {}
+    for ctx in contexts:
+        table = floor_table(ctx.rows("latency"), ctx.rows("floor"), ctx.rows("reference"))
+        if not table.empty:
+            tables[labels[str(ctx.run.path)]] = table
+    if not tables:
+        return []
+    size = _figure_size(pd.concat(tables.values(), ignore_index=True))
+    caption = (
+        f"The interpreter's share in every run: the suite's Python one-way p50 over the C "
+        f"floor measured in the same run (same transport, placement and size, "
+        f"{format_bytes(size)}), one colour per run; 1 (dotted) would be no overhead. A ratio "
+        "compares machines of different speed on shape: how much of each figure is the "
+        f"interpreter there. Each run's table follows below. Runs: {runs_text(rows, contexts)}."
+    )
+    png = runs_floor_figure(tables, size)
+    html = figure_html(png, alt="Python over native floor, every run", caption=caption)
+    return [Block("Python over the native floor, every run", "runs-native-floors", html)]
+
+
+FLOOR_ACROSS_BUILDERS = [runs_floor_block]
 
 
 def markdown(rows: pd.DataFrame, ctx: RunContext) -> str:
