@@ -22,7 +22,7 @@ $(DEBIAN_TOOLS) &:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-# The native floors (commbench/transports/native.py): sockperf and qperf (C TCP/UDP
+# The native floors (commbench/transports/native/): sockperf and qperf (C TCP/UDP
 # ping-pong), iperf3 (TCP stream), and libzmq3-dev for zmq.h, the header the ZeroMQ
 # helper is compiled with (it links the libzmq bundled in pyzmq's wheel, not Debian's)
 FLOOR_TOOLS := /usr/bin/sockperf /usr/bin/qperf /usr/bin/iperf3 /usr/include/zmq.h

@@ -294,6 +294,8 @@ def flat(rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     params = pd.DataFrame.from_records(rows["params"].tolist(), index=rows.index)
     metrics = pd.DataFrame.from_records(rows["metrics"].tolist(), index=rows.index)
+    # a param named like a column of the table (``samples``) must not shadow it
+    params = params.rename(columns=lambda c: f"param.{c}" if c in rows.columns else c)
     labels = [c for c in LABEL_COLUMNS if c in rows]
     rest = [c for c in rows.columns if c not in labels]
     out = pd.concat([rows[labels], params, metrics.add_prefix("metric."), rows[rest]], axis=1)

@@ -262,3 +262,21 @@ def test_several_dissemination_runs_draw_the_counts_once_and_say_they_agree(
     same.write_text(json.dumps(doc))
     html = render(tmp_path, DISSEMINATION, same)
     assert "Counts differ from it in: otherbox" in section(html, "runs-dissemination-counts")
+
+
+GROUP = DATA / "dissemination_group.json"
+
+
+def test_group_multicast_table_counts_messages_to_non_members(tmp_path: Path) -> None:
+    """Each group size: the flood's and the member tree's copies to non-members, as
+    recorded (the member tree's are 0 by construction, the flood's are not)."""
+    rows = flat(load_results([GROUP]).table())
+    block = section(render(tmp_path, GROUP), "run0-group-multicast")
+    assert body_rows(block) == 4 * len(rows)
+    for row in rows.itertuples():
+        members = row.members
+        assert f"{members:g} of 1000" in block
+    flood = rows["metric.flood.nonmember_messages"]
+    assert (flood > 0).all() and (rows["metric.member-tree.nonmember_messages"] == 0).all()
+    for value in flood:
+        assert f"{value:,.1f}".rstrip("0").rstrip(".") in block

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from commbench.report.dissemination import figures as figs
+from commbench.report.dissemination.group import group_block
 from commbench.report.page.blocks import (
     Block,
     Cell,
@@ -377,7 +378,7 @@ def times_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
 
 FIGURES = [flood_block, anti_entropy_block, residue_block, tree_block, faults_block]
 BUILDERS = readable_or_generic(
-    ("subject",), [*FIGURES, t_ave_block, death_certificates_block, times_block]
+    ("subject",), [*FIGURES, t_ave_block, group_block, death_certificates_block, times_block]
 )
 
 
