@@ -379,7 +379,14 @@ def test_vulgar_words_are_cut() -> None:
 # ------------------------------------------------------------------ on the committed files
 
 
-COMMITTED = ["rpc_small.json", "dissemination_small.json", "messaging-tiny.json", "latency_a.json"]
+COMMITTED = [
+    "rpc_small.json",
+    "dissemination_small.json",
+    "messaging-tiny.json",
+    "latency_a.json",
+    "floors_small.json",
+    "dissemination_group.json",
+]
 
 GOLDEN = {
     "rpc_small.json": {"json-rpc": "holds", "byref-int": "holds", "retry": "holds"},
@@ -391,6 +398,11 @@ GOLDEN = {
     },
     "messaging-tiny.json": {"mom-persistence": "holds", "zmq-peer-death": NOT_MEASURED},
     "latency_a.json": {"mpi-shm": "holds", "mpi-ns": "does not hold"},
+    "floors_small.json": {
+        "mpi-shm": "holds",
+        "mpi-ns": "holds only when called from C (no interpreter)",
+    },
+    "dissemination_group.json": {"multicast-nonmembers": "holds"},
 }
 
 
@@ -412,6 +424,10 @@ def test_golden_verdicts_on_the_committed_files(committed: dict) -> None:
     assert "64 B: TCP/shm ×5.42" in latency["mpi-shm"].figure  # 8512.75 / 1572 ns
     assert "mpi4py 1.18 µs" not in latency["mpi-ns"].figure  # buffer API, not pickle
     assert "mpi4py 1.58 µs at 1 B" in latency["mpi-ns"].figure
+    floors = {c.id: v for c, v in committed[str(DATA / "floors_small.json")]}
+    assert "C MPI_Send/MPI_Recv 952 ns at 64 B; mpi4py 1.79 µs at 64 B" in floors["mpi-ns"].figure
+    group = {c.id: v for c, v in committed[str(DATA / "dissemination_group.json")]}
+    assert "member tree 0" in group["multicast-nonmembers"].figure
 
 
 def test_golden_html_section() -> None:
