@@ -623,7 +623,8 @@ def mpi_not_fault_tolerant(table: pd.DataFrame) -> Verdict:
         )
         ranks = int(num(m.get("ranks")) or 0)
         abort_s = num(m.get("abort_s"))
-        label = f"{ranks} ranks" + (f" (#{i + 1})" if len(rows) > 1 else "")
+        setting = ", ".join(str(r.params[k]) for k in ("mode", "victim_role") if r.params.get(k))
+        label = f"{ranks} ranks" + (f" ({setting})" if setting else f" (#{i + 1})")
         checks.append((label, survivors > 0 and aborted == survivors))
         took = f" in {format_seconds(abort_s)}" if abort_s is not None else ""
         saw = f"; survivors saw: {m.get('survivor_saw')}" if m.get("survivor_saw") else ""
