@@ -24,11 +24,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from commbench import cleanup
 from commbench.cap.netns import Network, in_namespace
 from commbench.errors import UserError
 
@@ -80,7 +80,7 @@ class Cluster:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Cluster:
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"cb-cap-{self.name}-"))
+        self.tmp = cleanup.owned_tempdir(f"cap-{self.name}")
         try:
             self.start()
         except BaseException:
@@ -128,6 +128,7 @@ class Cluster:
         finally:
             log.close()
         self.processes.append(process)
+        cleanup.record_pid(process.pid)
         return process
 
     def log_tail(self, log_name: str, lines: int = 1) -> str:
@@ -617,3 +618,7 @@ class RedisCluster(Cluster):
 
 STORES: dict[str, type[Cluster]] = {"etcd": EtcdCluster, "redis": RedisCluster}
 """Store name -> cluster class; a store adds itself here."""
+
+from commbench.cap.nats_kv import NatsKvCluster  # noqa: E402 (it builds on Cluster above)
+
+STORES["nats"] = NatsKvCluster
