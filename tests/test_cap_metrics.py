@@ -69,3 +69,22 @@ def test_recovery_is_the_last_member_first_acknowledged_write_after_heal() -> No
     ]
     assert metrics.recovery_s(ops, heal_s=10.0) == pytest.approx(3.5)
     assert metrics.recovery_s(ops[:2] + ops[3:], heal_s=10.0) is None  # member 0 never did
+
+
+def test_timeline_bins_answers_and_errors_per_side() -> None:
+    ops = [
+        tagged(0, "k", "write", "a", 0.1, 0.2, side="minority", node=0),
+        tagged(0, "k", "read", None, 0.6, None, "unknown", side="minority", node=0, error="t"),
+        tagged(0, "k", "write", "b", 1.1, 1.2, "fail", side="minority", node=0, error="no"),
+        tagged(1, "k", "cas", ("x", "c"), 0.1, 0.3),  # answered "no": not an error
+        tagged(1, "k", "read", "a", 0.1, 1.4),
+        tagged(1, "k", "read", "a", 5, 6, final=True),  # left out
+    ]
+    found = metrics.timeline(ops, bin_s=0.5)
+    assert found["t_s"] == [0.0, 0.5, 1.0]
+    assert found["ok.minority"] == [2.0, 0.0, 0.0]
+    assert found["err.minority"] == [0.0, 2.0, 2.0]
+    assert found["ok.majority"] == [2.0, 0.0, 2.0]
+    assert "err.majority" not in found
+    with pytest.raises(ValueError):
+        metrics.timeline(ops, bin_s=0)

@@ -18,6 +18,15 @@ class CapProfile:
     checker_budget_steps: int
 
 
+FULL_FAULTS = (
+    "leader-isolated",
+    "follower-isolated",
+    "leader-link-down",
+    "leader-killed",
+    "leader-paused",
+)
+"""Every scenario of the full profile (see :data:`commbench.cap.workload.FAULTS`)."""
+
 QUICK = CapProfile(
     runs=(
         ("etcd", "linearizable", "leader-isolated"),
@@ -40,15 +49,15 @@ FULL = CapProfile(
         for store, modes in (
             ("etcd", ("linearizable", "serializable")),
             ("redis", ("async", "wait")),
-            ("nats", ("kv-r3",)),
+            ("nats", ("kv-r3", "kv-r3-leader")),
         )
         for mode in modes
-        for fault in ("leader-isolated", "member1-isolated")
+        for fault in FULL_FAULTS
     ),
-    before_s=5.0,
-    during_s=15.0,
-    after_s=15.0,
-    rate_per_client=50.0,
+    before_s=3.0,
+    during_s=8.0,
+    after_s=12.0,  # Sentinel demotes a returning old primary ~8 s after the heal
+    rate_per_client=40.0,
     keys=5,
     op_timeout_s=1.0,
     checker_budget_steps=10_000_000,
