@@ -16,6 +16,10 @@ class CapProfile:
     keys: int
     op_timeout_s: float
     checker_budget_steps: int
+    pbs_samples: int = 300
+    """Latency samples per member for PBS's model (Redis, healthy, async)."""
+    pbs_trials: int = 100
+    """Observed write-then-read trials per W and per t of the sweep."""
 
 
 FULL_FAULTS = (
@@ -41,6 +45,8 @@ QUICK = CapProfile(
     keys=3,
     op_timeout_s=1.0,
     checker_budget_steps=2_000_000,
+    pbs_samples=300,
+    pbs_trials=100,
 )
 
 FULL = CapProfile(
@@ -61,6 +67,8 @@ FULL = CapProfile(
     keys=5,
     op_timeout_s=1.0,
     checker_budget_steps=10_000_000,
+    pbs_samples=1000,
+    pbs_trials=400,
 )
 
 PROFILES: dict[str, CapProfile] = {"quick": QUICK, "full": FULL}
