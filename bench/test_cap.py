@@ -75,6 +75,7 @@ def test_cap(benchmark, request, unsupported, cap_run: tuple[str, str, str]) -> 
         after_s=profile.after_s,
         rate_per_client=profile.rate_per_client,
         keys=profile.keys,
+        op_timeout_s=profile.op_timeout_s,
     )
     benchmark.group = f"cap {store}"
     label(benchmark, family="cap", subject=store, params=params, metrics=found)
