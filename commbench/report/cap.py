@@ -245,7 +245,7 @@ def c_against_a(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         "to every client's first acknowledged write. Red: any stale read or lost write. "
         f"{_conditions(found)} {ctx.describe()}."
     )
-    return [Block("Consistency against availability", ctx.anchor("cap-c-a"),
+    return [Block("Consistency against availability", ctx.anchor("cap-table"),
                   table_html(header, body, caption=caption))]  # fmt: skip
 
 
@@ -284,7 +284,7 @@ def c_against_a_across(rows: pd.DataFrame, contexts: list[RunContext]) -> list[B
         + "."
     )
     header = ["store/mode scenario", *(labels[f] for f in files)]
-    return [Block("Consistency against availability, every run", "runs-cap-c-a",
+    return [Block("Consistency against availability, every run", "runs-cap-table",
                   table_html(header, body, caption=caption, css="matrix"))]  # fmt: skip
 
 
