@@ -88,3 +88,16 @@ def test_timeline_bins_answers_and_errors_per_side() -> None:
     assert "err.majority" not in found
     with pytest.raises(ValueError):
         metrics.timeline(ops, bin_s=0)
+
+
+def test_read_availability_counts_reads_alone() -> None:
+    ops = [
+        tagged(0, "k", "read", "a", 0, 1, side="minority", node=0),
+        tagged(0, "k", "write", "b", 1, None, "unknown", side="minority", node=0, error="t"),
+        tagged(0, "k", "read", None, 2, 3, "fail", side="minority", node=0, error="refused"),
+        tagged(0, "k", "read", "a", 3, 4, side="minority", node=0),
+    ]
+    found = metrics.availability(ops)
+    assert found["reads.minority.during"] == 3
+    assert found["read_availability.minority.during"] == pytest.approx(2 / 3)
+    assert found["availability.minority.during"] == pytest.approx(2 / 4)

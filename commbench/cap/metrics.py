@@ -37,19 +37,23 @@ def _written(o: Op) -> str:
 
 
 def availability(ops: Iterable[Op]) -> dict[str, Any]:
-    """``availability.<side>.<phase>`` (share answered) and ``ops.<side>.<phase>`` (count)."""
-    total: dict[tuple[str, str], int] = defaultdict(int)
-    good: dict[tuple[str, str], int] = defaultdict(int)
+    """``availability.<side>.<phase>`` (share answered) and ``ops.<side>.<phase>`` (count),
+    and the same for reads alone (``read_availability.*``, ``reads.*``): a store may keep
+    answering reads where it refuses writes (etcd's serializable reads)."""
+    total: dict[tuple[str, str, bool], int] = defaultdict(int)
+    good: dict[tuple[str, str, bool], int] = defaultdict(int)
     for o in ops:
         if o.extra.get("final"):
             continue
-        cell = (str(o.extra.get("side", "all")), str(o.extra.get("phase", "all")))
-        total[cell] += 1
-        good[cell] += answered(o)
+        side, phase = str(o.extra.get("side", "all")), str(o.extra.get("phase", "all"))
+        for cell in ((side, phase, False), *(((side, phase, True),) if o.f == "read" else ())):
+            total[cell] += 1
+            good[cell] += answered(o)
     out: dict[str, Any] = {}
-    for (side, phase), n in sorted(total.items()):
-        out[f"ops.{side}.{phase}"] = n
-        out[f"availability.{side}.{phase}"] = good[side, phase] / n
+    for (side, phase, reads), n in sorted(total.items()):
+        count, share = ("reads", "read_availability") if reads else ("ops", "availability")
+        out[f"{count}.{side}.{phase}"] = n
+        out[f"{share}.{side}.{phase}"] = good[side, phase, reads] / n
     return out
 
 

@@ -217,6 +217,8 @@ def c_against_a(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                      title=f"{int(_v(r, 'metric.ops.minority.during') or 0)} operations"),
                 Cell(_pct(_v(r, "metric.availability.majority.during")), numeric=True,
                      title=f"{int(_v(r, 'metric.ops.majority.during') or 0)} operations"),
+                Cell(_pct(_v(r, "metric.read_availability.minority.during")), numeric=True,
+                     title=f"{int(_v(r, 'metric.reads.minority.during') or 0)} reads"),
                 Cell(_pct(_v(r, "metric.availability.minority.after")), numeric=True),
                 Cell(stale, numeric=True, css="fail" if stale_bad else "ok"),
                 Cell(lost, numeric=True, css="fail" if lost_bad else "ok"),
@@ -229,7 +231,8 @@ def c_against_a(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         )  # fmt: skip
     header = [
         "store/mode", "scenario", Cell("avail. minority (during)", numeric=True),
-        Cell("avail. majority (during)", numeric=True), Cell("avail. minority (after)",
+        Cell("avail. majority (during)", numeric=True),
+        Cell("reads answered, minority (during)", numeric=True), Cell("avail. minority (after)",
         numeric=True), Cell("stale reads", numeric=True), Cell("acked writes lost",
         numeric=True), Cell("unknown", numeric=True), Cell("recovery", numeric=True),
         "linearizable?",
@@ -237,7 +240,9 @@ def c_against_a(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     caption = (
         "Consistency against availability. Availability: the share of operations answered "
         "(ok, or a compare-and-set answered 'no') on each side while the fault lasts, and "
-        "on the minority side after the heal. Stale reads: ok reads of a value already "
+        "on the minority side after the heal; reads answered: the same for reads alone "
+        "(a client waits out its writes' timeouts, so it issues few reads while cut off). "
+        "Stale reads: ok reads of a value already "
         "superseded in real time (a write acknowledged before the read began was invoked "
         "after the value read was acknowledged). Acked writes lost: acknowledged writes to "
         "write-once keys that a read after the heal does not find, plus acknowledged "
