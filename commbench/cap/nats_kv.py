@@ -149,6 +149,10 @@ class NatsKvClient:
                 self._call(lambda kv: kv.update(key, new.encode(), last=entry.revision))
         except nats.js.errors.KeyWrongLastSequenceError:
             return False
+        except nats.js.errors.KeyNotFoundError:
+            # create() met "wrong last sequence" (refused) and then its own re-read found
+            # nothing (a tombstone check in nats-py): the create did not take effect
+            return False
         return True
 
     def stream_leader(self) -> str | None:

@@ -174,6 +174,8 @@ def perform(
         outcome, error = "fail", str(exc)
     except Indefinite as exc:
         outcome, error = "unknown", str(exc)
+    except Exception as exc:  # a client library's surprise: recorded, the client goes on
+        outcome, error = "unknown", f"unexpected {type(exc).__name__}: {exc}"
     complete = recorder.now()
     if error is not None:
         extra["error"] = error[:200]
