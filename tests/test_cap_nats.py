@@ -1,8 +1,9 @@
 """NATS JetStream, 3 nodes, a key-value bucket with 3 replicas, the stream leader isolated
 (end to end, needs root): the isolated leader cannot commit, so no write invoked on the
 minority side during the partition is acknowledged before the heal; no acknowledged write
-is lost; with reads answered by the stream leader the history is linearizable; nothing
-is left behind."""
+is lost; reads answered by the stream leader are stale only on the minority side (the
+old leader may answer them), and the checker flags exactly the histories that have
+them; nothing is left behind."""
 
 from __future__ import annotations
 
@@ -65,4 +66,10 @@ def test_isolated_stream_leader_acknowledges_nothing_and_loses_nothing() -> None
     found = metrics.summarise(run.ops, run.heal_s)
     assert found["writes_probed"] > 0 and found["writes_lost"] == 0
     assert found["register_writes_lost"] == 0
-    assert linearizability.check(run.ops).verdict == linearizability.OK
+    # reads at the stream leader are not linearizable through a partition: the isolated
+    # old leader may still answer from its own state (seen in the full profile). Any
+    # stale read is one of the minority's; the majority's reads are never stale.
+    cells = [k for k in found if k.startswith("stale_reads.")]
+    assert all(k.startswith("stale_reads.minority.") for k in cells), cells
+    verdict = linearizability.check(run.ops)
+    assert verdict.verdict == (linearizability.VIOLATION if cells else linearizability.OK)
