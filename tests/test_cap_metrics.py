@@ -81,10 +81,11 @@ def test_timeline_bins_answers_and_errors_per_side() -> None:
         tagged(1, "k", "read", "a", 5, 6, final=True),  # left out
     ]
     found = metrics.timeline(ops, bin_s=0.5)
-    assert found["t_s"] == [0.0, 0.5, 1.0]
-    assert found["ok.minority"] == [2.0, 0.0, 0.0]
-    assert found["err.minority"] == [0.0, 2.0, 2.0]
-    assert found["ok.majority"] == [2.0, 0.0, 2.0]
+    assert found["t_s"] == [0.0, 0.5]  # the partial bin [1.0, 1.5) is left out
+    assert found["ok.minority"] == [2.0, 0.0]
+    assert found["err.minority"] == [0.0, 2.0]
+    assert found["ok.majority"] == [2.0, 0.0]
+    assert metrics.timeline(ops, bin_s=0.25)["err.minority"] == [0.0, 0.0, 4.0, 0.0, 4.0]
     assert "err.majority" not in found
     with pytest.raises(ValueError):
         metrics.timeline(ops, bin_s=0)

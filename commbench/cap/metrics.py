@@ -164,20 +164,22 @@ def timeline(ops: Sequence[Op], bin_s: float = 0.5) -> dict[str, Any]:
     """Operations per second per side, in bins of *bin_s*: ``ok.<side>`` (answered, by
     completion time) and ``err.<side>`` (refused with an error, by completion time, or
     unknown, by invocation time: an unknown operation never completes). Final reads are
-    left out. Compact enough to travel in the result row."""
+    left out, and so is the last, partial bin. Compact enough to travel in the result row."""
     if bin_s <= 0:
         raise ValueError(f"a timeline needs a positive bin, not {bin_s}")
     work = [o for o in ops if not o.extra.get("final")]
     if not work:
         return {"bin_s": bin_s, "t_s": []}
     end = max(o.invoke_s if math.isinf(o.complete_s) else o.complete_s for o in work)
-    bins = int(end // bin_s) + 1
+    bins = max(1, int(end // bin_s))  # whole bins only: a partial last bin would read low
     series: dict[str, list[float]] = {}
     for o in work:
         side = str(o.extra.get("side", "all"))
         name = f"{'ok' if answered(o) else 'err'}.{side}"
         at = o.invoke_s if math.isinf(o.complete_s) else o.complete_s
-        series.setdefault(name, [0.0] * bins)[min(int(at // bin_s), bins - 1)] += 1 / bin_s
+        slot = series.setdefault(name, [0.0] * bins)
+        if int(at // bin_s) < bins:
+            slot[int(at // bin_s)] += 1 / bin_s
     return {"bin_s": bin_s, "t_s": [round(i * bin_s, 3) for i in range(bins)], **series}
 
 
