@@ -349,6 +349,6 @@ register(
         ),
         knobs=("cap",),
         components="commbench.doctor:cap_components",
-        expected_s={"quick": 100, "full": 1000},
+        expected_s={"quick": 100, "full": 840},
     )
 )

@@ -63,3 +63,19 @@ def test_a_process_fault_on_the_leader_heals_without_losing_writes(fault: str) -
 
 def run_leader(run) -> int:
     return next(m for m, side in run.sides.items() if side == "minority")
+
+
+def test_closing_with_a_fault_in_place_ends_everything() -> None:
+    assert os.geteuid() == 0, "the cap end-to-end test needs root"
+    with Network(3) as net, EtcdCluster(net, "linearizable") as cluster:
+        restarted: list[int] = []
+        cluster.restart_member = restarted.append  # type: ignore[method-assign]
+        cluster.pause_member(0)
+        cluster.kill_member(1)
+        assert state(cluster.store_processes[0].pid, "T") == "T"
+        pids = [p.pid for p in cluster.processes]
+        started = time.monotonic()
+    # no restart of the killed member, and the paused one ended without the SIGKILL grace
+    assert restarted == [] and time.monotonic() - started < 4.0
+    assert not any(alive(pid) for pid in pids)
+    assert [n for n in namespaces() if n.startswith(f"{PREFIX}{os.getpid()}-")] == []

@@ -141,8 +141,11 @@ class Cluster:
             undo()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.heal()
+        self.heals.clear()  # a killed member stays down: no restart only to stop it
+        for process in self.processes:  # a paused one could not act on SIGTERM
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGCONT)
         for process in self.processes:
             stop_process(process)
         for process in self.processes:
