@@ -345,6 +345,7 @@ register(
                 "CAP: replicated stores under partitions",
                 builders=f"{_R}.cap:BUILDERS",
                 across=f"{_R}.cap:ACROSS_BUILDERS",
+                markdown=f"{_R}.cap:markdown",
             ),
         ),
         knobs=("cap",),

@@ -151,3 +151,15 @@ def test_no_rows_no_blocks(golden) -> None:
         "Linearizability verdicts",
         "PBS numbers",
     ]
+
+
+def test_markdown_has_the_c_against_a_rows_and_the_pbs_sweep(golden) -> None:
+    rows, ctx = golden
+    text = cap.markdown(rows, ctx)
+    redis = next(line for line in text.splitlines() if line.startswith("| redis/async"))
+    r = scenario(rows, "redis", "async")
+    assert f"| {int(r['metric.stale_reads'])} of {int(r['metric.reads_ok'])} |" in redis
+    assert redis.endswith("| violation |")
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(table) == 2 + 4 + 2 + 3  # two headers, 4 scenarios, 3 values of W
+    assert "profile quick" in text and cap.markdown(rows.iloc[0:0], ctx).count("|") == 0

@@ -517,6 +517,45 @@ def unsupported_note(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                   paragraph(f"Not measured in this run — {text}"))]  # fmt: skip
 
 
+def _md_row(cells: list[Any]) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def markdown(rows: pd.DataFrame, ctx: RunContext) -> str:
+    """``--format md``: consistency against availability per scenario, then PBS."""
+    lines = [f"{ctx.describe()}."]
+    found = _records(rows, "scenario")
+    if found:
+        header = ["store/mode", "scenario", "avail. minority (during)",
+                  "avail. majority (during)", "stale reads", "acked writes lost",
+                  "unknown", "recovery", "linearizable?"]  # fmt: skip
+        lines += ["", f"Consistency against availability. {_conditions(found)}", ""]
+        lines += [_md_row(header), "|" + "---|" * len(header)]
+        for r in found:
+            recovery = _v(r, "metric.recovery_s")
+            lines.append(
+                _md_row([
+                    f"{r.get('store', r['subject'])}/{r.get('mode')}", r.get("scenario"),
+                    _pct(_v(r, "metric.availability.minority.during")),
+                    _pct(_v(r, "metric.availability.majority.during")),
+                    _stale(r)[0], _lost(r)[0], int(_v(r, "metric.unknown_ops") or 0),
+                    "never" if recovery is None else f"{recovery:.1f} s",
+                    _v(r, "metric.checker.verdict") or "-",
+                ])
+            )  # fmt: skip
+    pbs_rows = sorted(_pbs_rows(rows), key=lambda r: int(r["w"]))
+    if pbs_rows:
+        t_ms = pbs_rows[0]["metric.t_ms"]
+        header = ["W", *(f"t={t:g} ms" for t in t_ms), "k=1 closed form"]
+        lines += ["", f"Predicted / observed p(stale read). {_pbs_caption(pbs_rows)}", ""]
+        lines += [_md_row(header), "|" + "---|" * len(header)]
+        for r in pbs_rows:
+            pairs = zip(r["metric.predicted_stale"], r["metric.observed_stale"])
+            lines.append(_md_row([int(r["w"]), *(f"{p:.3f} / {o:.3f}" for p, o in pairs),
+                                  f"{float(r['metric.k1_stale_closed_form']):.3f}"]))  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 BUILDERS = [c_against_a, verdicts, pbs_table, timelines, pbs_figure, unsupported_note]
 """Callables ``(rows, ctx) -> list[Block]`` for the cap section, in page order."""
 
