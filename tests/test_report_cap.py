@@ -161,5 +161,5 @@ def test_markdown_has_the_c_against_a_rows_and_the_pbs_sweep(golden) -> None:
     assert f"| {int(r['metric.stale_reads'])} of {int(r['metric.reads_ok'])} |" in redis
     assert redis.endswith("| violation |")
     table = [line for line in text.splitlines() if line.startswith("| ")]
-    assert len(table) == 2 + 4 + 2 + 3  # two headers, 4 scenarios, 3 values of W
+    assert len(table) == 2 + 4 + 3  # two headers, 4 scenarios, 3 values of W
     assert "profile quick" in text and cap.markdown(rows.iloc[0:0], ctx).count("|") == 0
