@@ -23,7 +23,13 @@ def test_checker(benchmark, n_ops: int, clients: int, keys: int) -> None:
         benchmark,
         family="cap",
         subject="checker",
-        params={"ops": n_ops, "clients": clients, "keys": keys, "unknown_share": 0.01},
+        params={
+            "measure": "checker",
+            "ops": n_ops,
+            "clients": clients,
+            "keys": keys,
+            "unknown_share": 0.01,
+        },
         metrics={
             "search_steps": result.steps,
             "unknown_ops": sum(o.outcome == "unknown" for o in ops),

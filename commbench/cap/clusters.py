@@ -18,17 +18,19 @@ Stores are registered in :data:`STORES` (name -> class).
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from commbench import cleanup
 from commbench.cap.netns import Network, in_namespace
 from commbench.errors import UserError
 
@@ -78,9 +80,15 @@ class Cluster:
         self.op_timeout_s = op_timeout_s
         self.processes: list[subprocess.Popen] = []
         self.tmp: Path | None = None
+        self.commands: dict[str, tuple[int, list[str]]] = {}
+        """log name -> (member, command) of every process spawned, to restart it."""
+        self.store_processes: dict[int, subprocess.Popen] = {}
+        """member -> its store process (the one logging to ``m<member+1>.log``)."""
+        self.heals: list[Callable[[], None]] = []
+        """What undoes the process faults in place (run by :meth:`heal`)."""
 
     def __enter__(self) -> Cluster:
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"cb-cap-{self.name}-"))
+        self.tmp = cleanup.owned_tempdir(f"cap-{self.name}")
         try:
             self.start()
         except BaseException:
@@ -106,7 +114,38 @@ class Cluster:
         """The member that leads (or is primary), if the store has one."""
         return None
 
+    # --- process faults (the network's are :class:`Network`'s) --------------------------
+
+    def kill_member(self, member: int) -> None:
+        """SIGKILL *member*'s store process; :meth:`heal` restarts it on its data."""
+        process = self.store_processes[member]
+        process.kill()
+        process.wait(10)
+        self.heals.append(lambda: self.restart_member(member))
+
+    def restart_member(self, member: int) -> None:
+        log_name = f"m{member + 1}.log"
+        owner, command = self.commands[log_name]
+        self.spawn(owner, command, log_name)
+
+    def pause_member(self, member: int) -> None:
+        """SIGSTOP *member*'s store process; :meth:`heal` sends SIGCONT."""
+        process = self.store_processes[member]
+        process.send_signal(signal.SIGSTOP)
+        self.heals.append(lambda: process.poll() is None and process.send_signal(signal.SIGCONT))
+
+    def heal(self) -> None:
+        """Undo every process fault in place (restart the killed, continue the paused)."""
+        heals, self.heals = self.heals, []
+        for undo in heals:
+            undo()
+
     def close(self) -> None:
+        self.heals.clear()  # a killed member stays down: no restart only to stop it
+        for process in self.processes:  # a paused one could not act on SIGTERM
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGCONT)
         for process in self.processes:
             stop_process(process)
         for process in self.processes:
@@ -120,7 +159,7 @@ class Cluster:
 
     def spawn(self, member: int, command: list[str], log_name: str) -> subprocess.Popen:
         assert self.tmp is not None
-        log = (self.tmp / log_name).open("wb")
+        log = (self.tmp / log_name).open("ab")
         try:
             process = self.network.popen(
                 member, command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
@@ -128,6 +167,10 @@ class Cluster:
         finally:
             log.close()
         self.processes.append(process)
+        cleanup.record_pid(process.pid)
+        self.commands[log_name] = (member, list(command))
+        if log_name == f"m{member + 1}.log":
+            self.store_processes[member] = process
         return process
 
     def log_tail(self, log_name: str, lines: int = 1) -> str:
@@ -617,3 +660,7 @@ class RedisCluster(Cluster):
 
 STORES: dict[str, type[Cluster]] = {"etcd": EtcdCluster, "redis": RedisCluster}
 """Store name -> cluster class; a store adds itself here."""
+
+from commbench.cap.nats_kv import NatsKvCluster  # noqa: E402 (it builds on Cluster above)
+
+STORES["nats"] = NatsKvCluster

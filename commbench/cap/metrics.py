@@ -37,19 +37,23 @@ def _written(o: Op) -> str:
 
 
 def availability(ops: Iterable[Op]) -> dict[str, Any]:
-    """``availability.<side>.<phase>`` (share answered) and ``ops.<side>.<phase>`` (count)."""
-    total: dict[tuple[str, str], int] = defaultdict(int)
-    good: dict[tuple[str, str], int] = defaultdict(int)
+    """``availability.<side>.<phase>`` (share answered) and ``ops.<side>.<phase>`` (count),
+    and the same for reads alone (``read_availability.*``, ``reads.*``): a store may keep
+    answering reads where it refuses writes (etcd's serializable reads)."""
+    total: dict[tuple[str, str, bool], int] = defaultdict(int)
+    good: dict[tuple[str, str, bool], int] = defaultdict(int)
     for o in ops:
         if o.extra.get("final"):
             continue
-        cell = (str(o.extra.get("side", "all")), str(o.extra.get("phase", "all")))
-        total[cell] += 1
-        good[cell] += answered(o)
+        side, phase = str(o.extra.get("side", "all")), str(o.extra.get("phase", "all"))
+        for cell in ((side, phase, False), *(((side, phase, True),) if o.f == "read" else ())):
+            total[cell] += 1
+            good[cell] += answered(o)
     out: dict[str, Any] = {}
-    for (side, phase), n in sorted(total.items()):
-        out[f"ops.{side}.{phase}"] = n
-        out[f"availability.{side}.{phase}"] = good[side, phase] / n
+    for (side, phase, reads), n in sorted(total.items()):
+        count, share = ("reads", "read_availability") if reads else ("ops", "availability")
+        out[f"{count}.{side}.{phase}"] = n
+        out[f"{share}.{side}.{phase}"] = good[side, phase, reads] / n
     return out
 
 
@@ -156,6 +160,29 @@ def recovery_s(ops: Sequence[Op], heal_s: float) -> float | None:
     return max(firsts.values()) - heal_s
 
 
+def timeline(ops: Sequence[Op], bin_s: float = 0.5) -> dict[str, Any]:
+    """Operations per second per side, in bins of *bin_s*: ``ok.<side>`` (answered, by
+    completion time) and ``err.<side>`` (refused with an error, by completion time, or
+    unknown, by invocation time: an unknown operation never completes). Final reads are
+    left out, and so is the last, partial bin. Compact enough to travel in the result row."""
+    if bin_s <= 0:
+        raise ValueError(f"a timeline needs a positive bin, not {bin_s}")
+    work = [o for o in ops if not o.extra.get("final")]
+    if not work:
+        return {"bin_s": bin_s, "t_s": []}
+    end = max(o.invoke_s if math.isinf(o.complete_s) else o.complete_s for o in work)
+    bins = max(1, int(end // bin_s))  # whole bins only: a partial last bin would read low
+    series: dict[str, list[float]] = {}
+    for o in work:
+        side = str(o.extra.get("side", "all"))
+        name = f"{'ok' if answered(o) else 'err'}.{side}"
+        at = o.invoke_s if math.isinf(o.complete_s) else o.complete_s
+        slot = series.setdefault(name, [0.0] * bins)
+        if int(at // bin_s) < bins:
+            slot[int(at // bin_s)] += 1 / bin_s
+    return {"bin_s": bin_s, "t_s": [round(i * bin_s, 3) for i in range(bins)], **series}
+
+
 def summarise(ops: Sequence[Op], heal_s: float) -> dict[str, Any]:
     """Every metric above in one flat dict."""
     out: dict[str, Any] = {"ops": sum(not o.extra.get("final") for o in ops)}
@@ -167,4 +194,12 @@ def summarise(ops: Sequence[Op], heal_s: float) -> dict[str, Any]:
     return out
 
 
-__all__ = ["PHASES", "availability", "lost_writes", "recovery_s", "stale_reads", "summarise"]
+__all__ = [
+    "PHASES",
+    "availability",
+    "lost_writes",
+    "recovery_s",
+    "stale_reads",
+    "summarise",
+    "timeline",
+]

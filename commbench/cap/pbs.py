@@ -47,29 +47,56 @@ def p_consistent_k(n: int, r: int, w: int, k: int = 1) -> float:
     return 1.0 - p_stale_k(n, r, w, k)
 
 
+Samples = np.ndarray | Sequence[float] | Sequence[np.ndarray]
+
+
+def _draw(samples: Samples, rng: np.random.Generator, trials: int, n: int) -> np.ndarray:
+    """(trials, n) draws: from one pool for every replica (i.i.d., the paper's model), or,
+    given n pools (a list of n arrays), replica i's from pool i."""
+    if isinstance(samples, list | tuple) and samples and np.ndim(samples[0]) == 1:
+        pools = [np.asarray(pool, dtype=float) for pool in samples]
+        if len(pools) != n:
+            raise ValueError(f"per-replica samples need {n} pools, not {len(pools)}")
+        if any(pool.size == 0 for pool in pools):
+            raise ValueError("t-visibility needs at least one sample of each latency")
+        return np.stack([rng.choice(pool, size=trials) for pool in pools], axis=1)
+    pool = np.asarray(samples, dtype=float)
+    if pool.size == 0:
+        raise ValueError("t-visibility needs at least one sample of each latency")
+    return rng.choice(pool, size=(trials, n))
+
+
 def t_visibility(
     t_s: Sequence[float] | np.ndarray,
     n: int,
     r: int,
     w: int,
-    write_s: np.ndarray,
-    ack_s: np.ndarray,
-    read_s: np.ndarray,
-    response_s: np.ndarray,
+    write_s: Samples,
+    ack_s: Samples,
+    read_s: Samples,
+    response_s: Samples,
     trials: int = 100_000,
     seed: int = 0,
+    read_choice: str = "fastest",
 ) -> np.ndarray:
     """``p_consistent(t)`` for each t in *t_s* (seconds after the commit), by Monte-Carlo
-    over *trials* draws of the four latency samples (WARS; see the module docstring)."""
+    over *trials* draws of the four latency samples (WARS; see the module docstring).
+
+    Each latency is one pool for every replica or a list of N pools, one per replica (a
+    primary and its replicas differ). *read_choice* ``fastest`` reads the first R replicas
+    to answer (the paper's coordinator); ``random`` reads R replicas chosen uniformly (a
+    client reading the replica it happens to be attached to)."""
     _check_nrw(n, r, w)
-    samples = [np.asarray(s, dtype=float) for s in (write_s, ack_s, read_s, response_s)]
-    if any(s.size == 0 for s in samples):
-        raise ValueError("t-visibility needs at least one sample of each latency")
+    if read_choice not in ("fastest", "random"):
+        raise ValueError(f"read_choice is fastest or random, not {read_choice!r}")
     rng = np.random.default_rng(seed)
-    wl, al, rl, sl = (rng.choice(s, size=(trials, n)) for s in samples)
+    wl, al, rl, sl = (_draw(s, rng, trials, n) for s in (write_s, ack_s, read_s, response_s))
     commit = np.sort(wl + al, axis=1)[:, w - 1]
-    # the first R replicas to answer a read, by request + response latency; ties at random
-    order = np.lexsort((rng.random((trials, n)), rl + sl), axis=1)[:, :r]
+    # the R replicas read: the first to answer (by request + response latency, ties at
+    # random) or R chosen at random
+    ties = rng.random((trials, n))
+    order = (np.lexsort((ties, rl + sl), axis=1) if read_choice == "fastest"
+             else np.argsort(ties, axis=1))[:, :r]  # fmt: skip
     rows = np.arange(trials)[:, None]
     applied_at = wl[rows, order]  # when the write reached each of those replicas
     request_at = rl[rows, order]  # when the read reached them, relative to its start

@@ -16,7 +16,20 @@ class CapProfile:
     keys: int
     op_timeout_s: float
     checker_budget_steps: int
+    pbs_samples: int = 300
+    """Latency samples per member for PBS's model (Redis, healthy, async)."""
+    pbs_trials: int = 100
+    """Observed write-then-read trials per W and per t of the sweep."""
 
+
+FULL_FAULTS = (
+    "leader-isolated",
+    "follower-isolated",
+    "leader-link-down",
+    "leader-killed",
+    "leader-paused",
+)
+"""Every scenario of the full profile (see :data:`commbench.cap.workload.FAULTS`)."""
 
 QUICK = CapProfile(
     runs=(
@@ -32,6 +45,8 @@ QUICK = CapProfile(
     keys=3,
     op_timeout_s=1.0,
     checker_budget_steps=2_000_000,
+    pbs_samples=300,
+    pbs_trials=100,
 )
 
 FULL = CapProfile(
@@ -40,18 +55,20 @@ FULL = CapProfile(
         for store, modes in (
             ("etcd", ("linearizable", "serializable")),
             ("redis", ("async", "wait")),
-            ("nats", ("kv-r3",)),
+            ("nats", ("kv-r3", "kv-r3-leader")),
         )
         for mode in modes
-        for fault in ("leader-isolated", "member1-isolated")
+        for fault in FULL_FAULTS
     ),
-    before_s=5.0,
-    during_s=15.0,
-    after_s=15.0,
-    rate_per_client=50.0,
+    before_s=3.0,
+    during_s=8.0,
+    after_s=12.0,  # Sentinel demotes a returning old primary ~8 s after the heal
+    rate_per_client=40.0,
     keys=5,
     op_timeout_s=1.0,
     checker_budget_steps=10_000_000,
+    pbs_samples=1000,
+    pbs_trials=400,
 )
 
 PROFILES: dict[str, CapProfile] = {"quick": QUICK, "full": FULL}

@@ -48,6 +48,9 @@ def measure(
     found["cluster_ready_s"] = ready_s
     found["partition_s"] = run.partition_s
     found["heal_s"] = run.heal_s
+    found["end_s"] = run.end_s
+    found["timeline"] = metrics.timeline(run.ops)
+    found["checker.witness"] = [o.to_json() for o in verdict.minimal]
     info = {
         "version": version,
         "sides": {str(k): v for k, v in run.sides.items()},

@@ -49,17 +49,67 @@ def isolate_member(member: int) -> Fault:
     return fault
 
 
-def isolate_leader(net: Network, cluster: Cluster) -> dict[int, str]:
+def _leader(cluster: Cluster) -> int:
     leader = cluster.leader()
-    member = 0 if leader is None else leader
-    return isolate_member(member)(net, cluster)
+    return 0 if leader is None else leader
+
+
+def _one_out(member: int, n: int) -> dict[int, str]:
+    return {i: "minority" if i == member else "majority" for i in range(n)}
+
+
+def isolate_leader(net: Network, cluster: Cluster) -> dict[int, str]:
+    return isolate_member(_leader(cluster))(net, cluster)
+
+
+def isolate_follower(net: Network, cluster: Cluster) -> dict[int, str]:
+    """The majority/minority split that keeps the leader with the majority."""
+    leader = _leader(cluster)
+    return isolate_member(next(i for i in range(net.n) if i != leader))(net, cluster)
+
+
+def leader_link_down(net: Network, cluster: Cluster) -> dict[int, str]:
+    """The leader (primary) cut off from everyone: its link set down."""
+    member = _leader(cluster)
+    net.link_down(member)
+    return _one_out(member, net.n)
+
+
+def kill_leader(net: Network, cluster: Cluster) -> dict[int, str]:
+    """SIGKILL the leader's (primary's) store process; restarted at the heal."""
+    member = _leader(cluster)
+    cluster.kill_member(member)
+    return _one_out(member, net.n)
+
+
+def pause_leader(net: Network, cluster: Cluster) -> dict[int, str]:
+    """SIGSTOP the leader's (primary's) store process; SIGCONT at the heal."""
+    member = _leader(cluster)
+    cluster.pause_member(member)
+    return _one_out(member, net.n)
 
 
 FAULTS: dict[str, Fault] = {
     "member1-isolated": isolate_member(0),
     "leader-isolated": isolate_leader,
+    "follower-isolated": isolate_follower,
+    "leader-link-down": leader_link_down,
+    "leader-killed": kill_leader,
+    "leader-paused": pause_leader,
 }
-"""Scenario fault name -> fault; heal is always :meth:`Network.heal`."""
+"""Scenario fault name -> fault; the heal is :meth:`Network.heal` then :meth:`Cluster.heal`
+(restart a killed member, continue a paused one). The member the fault hits is the
+``minority`` side; for a kill or a pause its client keeps calling its own member."""
+
+FAULT_TEXT: dict[str, str] = {
+    "member1-isolated": "member 1 cut from the others by blackhole routes",
+    "leader-isolated": "the leader (primary) cut from the others by blackhole routes",
+    "follower-isolated": "a follower (replica) cut off: the leader keeps a majority",
+    "leader-link-down": "the leader's (primary's) link set down",
+    "leader-killed": "the leader's (primary's) process SIGKILLed, restarted at the heal",
+    "leader-paused": "the leader's (primary's) process SIGSTOPped, SIGCONT at the heal",
+}
+"""Scenario fault name -> what it does, for captions."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +174,8 @@ def perform(
         outcome, error = "fail", str(exc)
     except Indefinite as exc:
         outcome, error = "unknown", str(exc)
+    except Exception as exc:  # a client library's surprise: recorded, the client goes on
+        outcome, error = "unknown", f"unexpected {type(exc).__name__}: {exc}"
     complete = recorder.now()
     if error is not None:
         extra["error"] = error[:200]
@@ -198,10 +250,12 @@ def run_scenario(cluster: Cluster, scenario: Scenario, history_path: Path | None
         partition_s = recorder.now()  # the phases start once the fault (heal) is in place
         _sleep_until(recorder, heal_s, stop)
         net.heal()
+        cluster.heal()
         heal_s = recorder.now()
         _sleep_until(recorder, end_s, stop)
     finally:
         net.heal()
+        cluster.heal()
         stop.set()
         for t in threads:
             t.join(cluster.op_timeout_s * 3 + 5)
