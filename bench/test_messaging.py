@@ -7,8 +7,10 @@ are the stream's per-message latencies (end-to-end or publish); a crash row's ro
 its end-to-end latencies under the fault. Every crash row carries its exact books
 (sent, acknowledged, delivered, duplicated, reordered, lost) and points to its
 per-message records (JSON lines) in ``params["ledger_records"]``, under the ledger
-directory: ``$COMMBENCH_LEDGER_DIR``, else ``<result file>.ledgers`` beside the
-``--benchmark-json`` file, else ``.benchmarks/ledgers/<UTC time>``.
+directory: ``--ledger-dir``, else ``<result file>.ledgers`` beside the
+``--benchmark-json`` file, else ``ledgers/<run id>`` under the result storage
+(``commbench run``), else ``.benchmarks/ledgers/<UTC time>``. ``--messaging-profile``
+chooses this family's profile (``tiny`` included) over ``--profile``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ LATENCY_MEASURES = ("e2e-latency", "publish-latency")
 
 
 def _profile(config: pytest.Config) -> MessagingProfile:
-    name = os.environ.get("COMMBENCH_MESSAGING_PROFILE") or config.getoption("--profile")
+    name = config.getoption("--messaging-profile") or config.getoption("--profile")
     return PROFILES[name]
 
 
@@ -66,7 +68,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def ledger_root(request: pytest.FixtureRequest) -> Path:
-    chosen = os.environ.get("COMMBENCH_LEDGER_DIR")
+    chosen = request.config.getoption("--ledger-dir")
     result_json = request.config.getoption("benchmark_json", None)
     if chosen:
         root = Path(chosen)

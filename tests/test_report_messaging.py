@@ -1,5 +1,5 @@
 """The messaging report section on a small committed result (tests/data/messaging-tiny.json,
-a real run of bench/test_messaging.py with COMMBENCH_MESSAGING_PROFILE=tiny)."""
+a real run of bench/test_messaging.py with --messaging-profile tiny)."""
 
 from __future__ import annotations
 

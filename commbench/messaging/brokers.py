@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from commbench.cleanup import owned_tempdir, record_pid
 from commbench.messaging import Unsupported
 
 READY_TIMEOUT_S = 30.0
@@ -182,7 +183,7 @@ class Broker:
         executable = self.executable()
         self._close_log()
         if self.dir is None:
-            self.dir = Path(tempfile.mkdtemp(prefix=f"commbench-{self.name}-", dir=self.root))
+            self.dir = _data_root(self.name, self.root)
             self.data_dir.mkdir()
             self.prepare()
         self._start_layer()
@@ -196,6 +197,7 @@ class Broker:
             cwd=self.dir,
             preexec_fn=_child_setup(self.cpu),
         )
+        record_pid(self.process.pid)
         self.starts += 1
         if not _wait(self.ready, self.alive, READY_TIMEOUT_S):
             reason = self._failure()
@@ -324,6 +326,13 @@ class Broker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _data_root(name: str, root: str | None) -> Path:
+    """The broker's own temporary directory: swept by the next run if this one dies."""
+    if root is None:
+        return owned_tempdir(name)
+    return Path(tempfile.mkdtemp(prefix=f"commbench-{os.getpid()}-{name}-", dir=root))
 
 
 def _venv_binary(name: str) -> str | None:
@@ -522,7 +531,7 @@ class RabbitBroker(Broker):
     def start(self) -> Broker:
         self.executable()
         if self.dir is None:
-            self.dir = Path(tempfile.mkdtemp(prefix=f"commbench-{self.name}-", dir=self.root))
+            self.dir = _data_root(self.name, self.root)
             self.data_dir.mkdir()
             self.prepare()
         if self.epmd is None or self.epmd.poll() is not None:
@@ -533,6 +542,7 @@ class RabbitBroker(Broker):
                 stderr=subprocess.DEVNULL,
                 preexec_fn=_child_setup(self.cpu),
             )
+            record_pid(self.epmd.pid)
             if not _wait(lambda: _tcp_open(self.epmd_port), lambda: self.epmd.poll() is None, 5):
                 raise Unsupported(f"{self.name}: epmd did not start on port {self.epmd_port}")
         return super().start()

@@ -74,7 +74,8 @@ FULL = MessagingProfile(
 )
 
 # The small committed result for the report's golden tests (tests/data): chosen with
-# COMMBENCH_MESSAGING_PROFILE=tiny, which overrides --profile for this family only.
+# the pytest option --messaging-profile tiny (also `commbench run --messaging-profile`),
+# which overrides --profile for this family only.
 TINY = MessagingProfile(
     name="tiny",
     latency_modes=("nats/core", "nats/js-always"),
