@@ -60,6 +60,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "pullers", profile.pullers, ids=[f"{n}-pullers" for n in profile.pullers]
         )
+    if "rank_kill_case" in metafunc.fixturenames:
+        found = [
+            (n, policy, victim)
+            for n in profile.rank_kill_ranks
+            for policy in profile.rank_kill_policies
+            for victim in profile.rank_kill_victims
+        ]
+        metafunc.parametrize(
+            "rank_kill_case", found, ids=[f"{n}-ranks-{p}-{v}" for n, p, v in found]
+        )
     if "messaging_crash_case" in metafunc.fixturenames:
         found = [(m, f) for m in profile.crash_modes for f in profile.crash_faults]
         found += [(m, "power-cut") for m in profile.powercut_modes]
@@ -286,3 +296,43 @@ def test_messaging_pullers(benchmark, request, unsupported, ledger_root, pullers
         },
     )
     record_samples(benchmark, result.e2e_ns / 1e9)
+
+
+def test_messaging_mpi_rank_kill(
+    benchmark, request, unsupported, ledger_root, rank_kill_case
+) -> None:
+    """The lecture's "MPI is not fault tolerant": one rank of a streaming job SIGKILLed;
+    what the survivors see and how long the job takes to end (bounded: a time-out)."""
+    from commbench.messaging.rankkill import RankKillSpec, run_rank_kill
+
+    ranks, policy, victim = rank_kill_case
+    profile = _profile(request.config)
+    spec = RankKillSpec(
+        ranks=ranks,
+        cleanup=policy,
+        victim=0 if victim == "producer" else -1,
+        rate_per_s=profile.crash_rate_per_s,
+        size_bytes=profile.crash_size_bytes,
+        limit_s=profile.rank_kill_limit_s,
+    )
+    directory = ledger_root / f"rank-kill-{ranks}-{policy}-{victim}"
+    try:
+        result = run_rank_kill(spec, directory)
+    except Unsupported as exc:
+        unsupported(FAMILY, "mpi", spec.params(), str(exc), missing="not installed" in str(exc))
+    assert len(result.outcomes) == ranks - 1
+    assert result.timed_out or result.exit_code is not None
+    benchmark.group = "messaging rank-kill"
+    records = (
+        str(directory.relative_to(ledger_root.parent))
+        if directory.is_relative_to(ledger_root.parent)
+        else str(directory)
+    )
+    label(
+        benchmark,
+        family=FAMILY,
+        subject="mpi",
+        params={**spec.params(), "ledger_records": records},
+        metrics=result.metrics(),
+    )
+    record_samples(benchmark, np.array([result.abort_s]))

@@ -31,6 +31,11 @@ class MessagingProfile:
     powercut_modes: tuple[str, ...] = ()  # the power cut (FUSE layer), on top of crash_faults
     pullers: tuple[int, ...] = (1, 2, 4)  # ZeroMQ PUSH/PULL: the share of each puller
     pullers_messages: int = 2000
+    # MPI rank kill (commbench.messaging.rankkill): ranks, launcher policies, victims
+    rank_kill_ranks: tuple[int, ...] = (4,)
+    rank_kill_policies: tuple[str, ...] = ("hydra-default",)
+    rank_kill_victims: tuple[str, ...] = ("consumer",)  # consumer: the last rank; producer: 0
+    rank_kill_limit_s: float = 10.0
 
 
 # One per cell: core NATS publish (async, transient), a Redis Streams XADD in memory
@@ -71,6 +76,9 @@ FULL = MessagingProfile(
     crash_rate_per_s=1000.0,
     crash_down_s=1.0,
     powercut_modes=tuple(k for k, m in MODES.items() if m.persistent),
+    rank_kill_ranks=(2, 4),
+    rank_kill_policies=("hydra-default", "disable-auto-cleanup"),
+    rank_kill_victims=("consumer", "producer"),
 )
 
 # The small committed result for the report's golden tests (tests/data): chosen with
@@ -91,6 +99,7 @@ TINY = MessagingProfile(
     crash_rate_per_s=1000.0,
     crash_down_s=0.3,
     pullers=(),
+    rank_kill_limit_s=5.0,
 )
 
 PROFILES: dict[str, MessagingProfile] = {"quick": QUICK, "full": FULL, "tiny": TINY}

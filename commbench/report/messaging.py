@@ -188,6 +188,80 @@ def persistence_cost(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     ]
 
 
+def _seconds(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value * 1e3:,.0f} ms" if value < 10 else f"{value:,.1f} s"
+
+
+def _int(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return str(int(value))
+
+
+def rank_kill(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """The lecture's "MPI is not fault tolerant" beside a broker's consumer crash: what
+    the others saw when one process was SIGKILLed, and how long until the job ended
+    (MPI) or the stream had caught up (broker)."""
+    mpi = _rows(rows, "rank-kill")
+    if not mpi:
+        return []
+    body: list[list[Cell | str]] = []
+    for r in mpi:
+        timed_out = bool(r.get("metric.timed_out"))
+        ended = _seconds(r.get("metric.abort_s")) + (" (time-out: stopped)" if timed_out else "")
+        body.append(
+            [
+                Cell(f"mpi, {int(r['ranks'])} ranks, {r['cleanup']}", css="rowhead"),
+                f"rank {int(r['victim_rank'])} ({r['victim_role']}) SIGKILLed",
+                Cell(str(r.get("metric.survivor_saw") or "-"), title=str(r.get("ledger_records"))),
+                Cell(
+                    f"{int(r['metric.survivors_aborted'])} of {int(r['metric.survivors'])}",
+                    numeric=True,
+                ),
+                Cell(
+                    f"job ended after {ended}, exit {_int(r.get('metric.exit_code'))}", numeric=True
+                ),
+                Cell("the job: no survivor goes on", css="fail"),
+            ]
+        )
+    for r in _rows(rows, "crash"):
+        if r["fault"] != "consumer-kill":
+            continue
+        text, lost_acked = _loss(r)
+        backlog = r.get("metric.backlog_at_restart")
+        drain_s = _seconds(r.get("metric.drain_s"))
+        drained = f"backlog of {int(backlog)} drained in {drain_s}" if backlog else "went on"
+        body.append(
+            [
+                Cell(_key(r), css="rowhead"),
+                "consumer SIGKILLed, restarted",
+                "producer and broker carried on",
+                Cell("0 of 2", numeric=True),
+                Cell(drained, numeric=True),
+                Cell(text, css="fail" if lost_acked else "ok"),
+            ]
+        )
+    caption = (
+        "One process SIGKILLed mid-stream. MPI: N ranks, rank 0 streams to the others with "
+        "a credit window; what the survivors recorded (an MPI error, a signal, nothing "
+        "because the launcher SIGKILLed them, or a hang until the harness stopped the job at "
+        "its limit) and the time from the kill to mpiexec's end. Brokers: the consumer "
+        f"killed and restarted while producer and broker go on. {ctx.describe()}."
+    )
+    header = [
+        "system",
+        "fault",
+        "what the others saw",
+        Cell("others aborted", numeric=True),
+        Cell("end / recovery", numeric=True),
+        "lost",
+    ]
+    html = table_html(header, body, caption=caption)
+    return [Block("A killed process: MPI job against broker", ctx.anchor("msg-rank-kill"), html)]
+
+
 def _png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
@@ -271,5 +345,5 @@ def latency_cdfs(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("End-to-end latency CDFs", ctx.anchor("msg-cdf"), html)]
 
 
-BUILDERS = [table_2x2, loss_matrix, persistence_cost, latency_cdfs, timelines]
+BUILDERS = [table_2x2, loss_matrix, rank_kill, persistence_cost, latency_cdfs, timelines]
 """Callables ``(rows, ctx) -> list[Block]`` for the messaging section."""
