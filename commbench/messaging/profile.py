@@ -13,6 +13,21 @@ from commbench.messaging.modes import FAULTS, MODES
 
 
 @dataclass(frozen=True)
+class RateSearch:
+    """The search's bounds: every one of them limits trials or time."""
+
+    start_per_s: float = 2000.0
+    low_per_s: float = 100.0  # below this the mode is reported as not sustaining any rate
+    high_per_s: float = 128_000.0
+    trials: int = 6  # at most this many streams per mode
+    trial_s: float = 1.0
+    p99_bound_ms: float = 50.0
+    min_pace: float = 0.9
+    fractions: tuple[float, ...] = (0.5, 0.8, 0.95)
+    size_bytes: int = 64
+
+
+@dataclass(frozen=True)
 class MessagingProfile:
     name: str
     latency_modes: tuple[str, ...]  # keys of modes.MODES
@@ -36,6 +51,9 @@ class MessagingProfile:
     rank_kill_policies: tuple[str, ...] = ("hydra-default",)
     rank_kill_victims: tuple[str, ...] = ("consumer",)  # consumer: the last rank; producer: 0
     rank_kill_limit_s: float = 10.0
+    # maximum sustainable rate (commbench.messaging.maxrate), then latency at fractions
+    rate_modes: tuple[str, ...] = ()
+    rate_search: RateSearch = RateSearch()
 
 
 # One per cell: core NATS publish (async, transient), a Redis Streams XADD in memory
@@ -59,6 +77,8 @@ QUICK = MessagingProfile(
     crash_rate_per_s=1000.0,
     crash_down_s=0.5,
     powercut_modes=("nats/js-async", "nats/js-always"),  # default sync against always
+    rate_modes=("nats/core", "nats/js-async"),  # transient against persistent, async both
+    rate_search=RateSearch(start_per_s=2000.0, trials=5, trial_s=1.0),
 )
 
 FULL = MessagingProfile(
@@ -79,6 +99,8 @@ FULL = MessagingProfile(
     rank_kill_ranks=(2, 4),
     rank_kill_policies=("hydra-default", "disable-auto-cleanup"),
     rank_kill_victims=("consumer", "producer"),
+    rate_modes=tuple(MODES),
+    rate_search=RateSearch(start_per_s=1000.0, trials=6, trial_s=1.0),
 )
 
 # The small committed result for the report's golden tests (tests/data): chosen with
@@ -100,6 +122,8 @@ TINY = MessagingProfile(
     crash_down_s=0.3,
     pullers=(),
     rank_kill_limit_s=5.0,
+    rate_modes=("nats/core",),
+    rate_search=RateSearch(start_per_s=2000.0, trials=3, trial_s=0.5, fractions=(0.5, 0.95)),
 )
 
 PROFILES: dict[str, MessagingProfile] = {"quick": QUICK, "full": FULL, "tiny": TINY}

@@ -106,6 +106,7 @@ class StreamResult:
     broker_start_s: float = 0.0
     drain: dict[str, Any] = field(default_factory=dict)
     shares: list[int] = field(default_factory=list)  # deliveries per consumer incarnation
+    send_s: float = 0.0  # first send to last send
 
     @property
     def throughput_msgs_per_s(self) -> float:
@@ -525,6 +526,7 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         errors=run.errors,
         planned_messages=run.config["count"],
         broker_start_s=run.broker_start_s,
+        send_s=(max(sends) - t0) / 1e9 if sends else 0.0,
     )
     per_consumer = Counter(e.get("c", 0) for e in deliveries)
     result.shares = [per_consumer.get(i, 0) for i in range(run.incarnation)]

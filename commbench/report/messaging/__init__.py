@@ -9,13 +9,21 @@ only the page machinery of :mod:`commbench.report.page.blocks` is used.
 
 from __future__ import annotations
 
-import io
 import math
 from typing import Any
 
 import pandas as pd
 
-from commbench.report.page.blocks import Block, Cell, RunContext, draws, figure_html, table_html
+from commbench.report.messaging import figures as figs
+from commbench.report.page.blocks import (
+    Block,
+    Cell,
+    RunContext,
+    draws,
+    figure_html,
+    run_labels,
+    table_html,
+)
 
 CELLS = (
     ("sync", "transient"),
@@ -262,88 +270,237 @@ def rank_kill(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("A killed process: MPI job against broker", ctx.anchor("msg-rank-kill"), html)]
 
 
-def _png(fig: Any) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 @draws
 def timelines(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """Published, delivered and backlog over time for each crash, the fault shaded."""
     crash = [r for r in _rows(rows, "crash") if isinstance(r.get("metric.timeline"), dict)]
     if not crash:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cols = 4
-    n = len(crash)
-    fig, axes = plt.subplots(
-        math.ceil(n / cols), cols, figsize=(12, 2.4 * math.ceil(n / cols)), squeeze=False
-    )
-    for ax, r in zip(axes.flat, crash):
-        t = r["metric.timeline"]
-        ax.plot(t["t_s"], t["published"], label="published", lw=1)
-        ax.plot(t["t_s"], t["delivered"], label="delivered", lw=1)
-        ax.plot(t["t_s"], t["backlog"], label="backlog", lw=1)
-        events = {e["event"]: e["t_s"] for e in r.get("metric.fault_events") or []}
-        start, end = events.get(f"{r['fault']} start"), events.get(f"{r['fault']} end")
-        if start is not None:
-            ax.axvspan(start, end if end is not None else start, color="red", alpha=0.15)
-        ax.set_title(f"{_key(r)} {r['fault']}", fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
     caption = (
         "Each crash over time (s): messages published and delivered (distinct, cumulative) "
         f"and the backlog between them; the fault shaded. {ctx.describe()}."
     )
-    html = figure_html(_png(fig), alt="crash timelines", caption=caption)
+    html = figure_html(figs.timelines_figure(crash), alt="crash timelines", caption=caption)
     return [Block("Crash timelines", ctx.anchor("msg-timelines"), html)]
+
+
+def _with_samples(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if getattr(r.get("samples"), "size", 0) > 0]
 
 
 @draws
 def latency_cdfs(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     """End-to-end latency CDF per system/mode, one panel per message size."""
-    latency = [r for r in _rows(rows, "e2e-latency") if getattr(r.get("samples"), "size", 0) > 0]
+    latency = _with_samples(_rows(rows, "e2e-latency"))
     if not latency:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
     sizes = sorted({int(r["size_bytes"]) for r in latency})
-    fig, axes = plt.subplots(1, len(sizes), figsize=(4 * len(sizes), 3.2), squeeze=False)
-    for ax, size in zip(axes.flat, sizes):
-        for r in latency:
-            if int(r["size_bytes"]) != size:
-                continue
-            x = np.sort(np.asarray(r["samples"], dtype=float)) * 1e6
-            ax.plot(x, np.arange(1, x.size + 1) / x.size, lw=1, label=_key(r))
-        ax.set_xscale("log")
-        ax.set_title(f"{size} B", fontsize=9)
-        ax.set_xlabel("end-to-end latency (µs)", fontsize=8)
-        ax.tick_params(labelsize=7)
-    axes.flat[0].set_ylabel("fraction of messages", fontsize=8)
-    axes.flat[-1].legend(fontsize=6)
-    fig.tight_layout()
     caption = (
         "End-to-end latency, producer to consumer on the host's monotonic clock, paced "
         f"streams (no queueing), per system and mode. {ctx.describe()}."
     )
-    html = figure_html(_png(fig), alt="end-to-end latency CDFs", caption=caption)
+    png = figs.cdf_figure(latency, sizes)
+    html = figure_html(png, alt="end-to-end latency CDFs", caption=caption)
     return [Block("End-to-end latency CDFs", ctx.anchor("msg-cdf"), html)]
 
 
-BUILDERS = [table_2x2, loss_matrix, rank_kill, persistence_cost, latency_cdfs, timelines]
+def _max_rates(rows: pd.DataFrame) -> dict[str, float]:
+    return {
+        _key(r): r.get("metric.max_rate_per_s")
+        for r in _rows(rows, "max-rate")
+        if r.get("metric.max_rate_per_s") is not None
+    }
+
+
+def _rate_points(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    return [r for r in _rows(rows, "rate-latency") if r.get("metric.p50_ns") is not None]
+
+
+def _search_text(rows: pd.DataFrame) -> str:
+    found = _rows(rows, "max-rate") or _rows(rows, "rate-latency")
+    if not found:
+        return ""
+    r = found[0]
+    return (
+        f"A rate is sustained when the producer keeps at least {r.get('min_pace', 0.9):.0%} of "
+        f"the pace, every message is delivered, the backlog at the end of sending stays "
+        f"within the latency bound and the e2e p99 is under {r.get('p99_bound_ms', 50):g} ms, "
+        f"over a {r.get('trial_s', 1):g} s paced stream of {int(r['size_bytes'])} B messages; "
+        f"the search doubles from a start rate, then bisects, {int(r.get('search_trials', 0))} "
+        "streams at most."
+    )
+
+
+@draws
+def rate_latency(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """E2e latency against the publish rate, at fractions of each mode's maximum."""
+    points = _rate_points(rows)
+    if not points:
+        return []
+    caption = (
+        "End-to-end latency against the publish rate (OpenMessaging style): p50 solid, p99 "
+        "dashed, at fixed fractions of each system/mode's maximum sustainable rate (the "
+        f"dotted line). {_search_text(rows)} {ctx.describe()}."
+    )
+    png = figs.rate_latency_figure(points, _max_rates(rows))
+    html = figure_html(png, alt="end-to-end latency against publish rate", caption=caption)
+    return [Block("Rate against latency", ctx.anchor("msg-rate"), html)]
+
+
+def max_rate_table(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+    """Per system/mode: the maximum sustainable rate, the trials that found it, and the
+    latency at each fraction of it."""
+    found = _rows(rows, "max-rate")
+    if not found:
+        return []
+    points = _rate_points(rows)
+    fractions = sorted({float(r["fraction"]) for r in points})
+    body = []
+    for r in found:
+        trials = r.get("metric.trials") or []
+        tried = "; ".join(
+            f"{t['rate_per_s']:,.0f}: {'ok' if t['sustained'] else t['reason']}" for t in trials
+        )
+        best = r.get("metric.max_rate_per_s")
+        line: list[Cell | str] = [
+            Cell(_key(r), css="rowhead"),
+            Cell(
+                f"{best:,.0f} msg/s" if best else "none",
+                numeric=True,
+                title=tried,
+                css="" if best else "fail",
+            ),
+            Cell(str(len(trials)), numeric=True),
+        ]
+        for f in fractions:
+            at = [p for p in points if _key(p) == _key(r) and float(p["fraction"]) == f]
+            line.append(
+                Cell(
+                    f"{_us(at[0].get('metric.p50_ns'))} / {_us(at[0].get('metric.p99_ns'))}"
+                    if at
+                    else "-",
+                    numeric=True,
+                )
+            )
+        body.append(line)
+    header = [
+        "system/mode",
+        Cell("max sustainable rate", numeric=True),
+        Cell("streams", numeric=True),
+        *(Cell(f"p50 / p99 at {f:.0%}", numeric=True) for f in fractions),
+    ]
+    caption = (
+        f"Maximum sustainable publish rate per system/mode (hover for every trial and why "
+        f"it failed) and the e2e latency at fractions of it. {_search_text(rows)} "
+        f"{ctx.describe()}."
+    )
+    html = table_html(header, body, caption=caption)
+    return [Block("Maximum sustainable rate", ctx.anchor("msg-max-rate"), html)]
+
+
+BUILDERS = [
+    table_2x2,
+    loss_matrix,
+    rank_kill,
+    persistence_cost,
+    max_rate_table,
+    rate_latency,
+    latency_cdfs,
+    timelines,
+]
 """Callables ``(rows, ctx) -> list[Block]`` for the messaging section."""
+
+
+# ------------------------------------------------------------------ several runs
+def runs_rate_latency(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's rate-against-latency curves, one panel per system/mode."""
+    points = _rate_points(rows)
+    if not points:
+        return []
+    max_rates = {
+        (str(r["file"]), _key(r)): r.get("metric.max_rate_per_s")
+        for r in _rows(rows, "max-rate")
+        if r.get("metric.max_rate_per_s") is not None
+    }
+    caption = (
+        "End-to-end latency (p50 solid, p99 dashed) against the publish rate, one panel per "
+        "system/mode, one colour per run; dotted: that run's maximum sustainable rate. Each "
+        "run's own figures are replaced by these; its tables follow below."
+    )
+    png = figs.runs_rate_latency_figure(points, max_rates, run_labels(contexts))
+    html = figure_html(png, alt="rate against latency, every run", caption=caption)
+    return [Block("Rate against latency, every run", "runs-msg-rate", html)]
+
+
+def runs_latency_cdfs(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's e2e CDF at each system/mode's smallest size."""
+    latency = _with_samples(_rows(rows, "e2e-latency"))
+    if not latency:
+        return []
+    caption = (
+        "End-to-end latency CDF at each system/mode's smallest message size (paced streams), "
+        "one panel per system/mode, one colour per run."
+    )
+    png = figs.runs_cdf_figure(latency, run_labels(contexts))
+    html = figure_html(png, alt="end-to-end latency CDFs, every run", caption=caption)
+    return [Block("End-to-end latency CDFs, every run", "runs-msg-cdf", html)]
+
+
+def runs_timelines(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """Every run's backlog over time for each crash case."""
+    crash = [r for r in _rows(rows, "crash") if isinstance(r.get("metric.timeline"), dict)]
+    if not crash:
+        return []
+    caption = (
+        "Backlog (published minus delivered) over time (s) for each crash case, one colour "
+        "per run; the fault shaded."
+    )
+    png = figs.runs_timelines_figure(crash, run_labels(contexts))
+    html = figure_html(png, alt="crash backlogs, every run", caption=caption)
+    return [Block("Crash backlogs, every run", "runs-msg-timelines", html)]
+
+
+def runs_summary(rows: pd.DataFrame, contexts: list[RunContext]) -> list[Block]:
+    """One table, runs side by side: each system/mode's e2e p50, throughput, maximum
+    sustainable rate and acknowledged losses under crashes."""
+    labels = run_labels(contexts)
+    files = [f for f in labels if (rows["file"] == f).any()]
+    if not files or "measure" not in rows:
+        return []
+    keys = list(dict.fromkeys(_key(r) for r in rows.to_dict("records") if "system" in r))
+    body = []
+    for k in keys:
+        line: list[Cell | str] = [Cell(k, css="rowhead")]
+        for f in files:
+            mine = rows[rows["file"] == f]
+            latency = [r for r in _rows(mine, "e2e-latency") if _key(r) == k]
+            size = _smallest(latency)
+            p50 = next(
+                (r.get("metric.p50_ns") for r in latency if int(r["size_bytes"]) == size), None
+            )
+            rate = _max_rates(mine).get(k)
+            crash = [r for r in _rows(mine, "crash") if _key(r) == k]
+            lost = sum(int(r.get("metric.lost") or 0) for r in crash)
+            text = " · ".join(
+                x
+                for x in (
+                    f"p50 {_us(p50)}" if p50 is not None else "",
+                    f"max {rate:,.0f}/s" if rate else "",
+                    f"{lost} acked lost" if crash else "",
+                )
+                if x
+            )
+            line.append(Cell(text or "-", css="fail" if lost else ""))
+        body.append(line)
+    caption = (
+        "Every run side by side, per system/mode: e2e p50 at its smallest size, maximum "
+        "sustainable rate, and acknowledged messages lost over all its crash cases (red if "
+        "any)."
+    )
+    html = table_html(["system/mode", *(labels[f] for f in files)], body, caption=caption)
+    return [Block("Messaging, every run", "runs-msg-summary", html)]
+
+
+ACROSS_BUILDERS = [runs_summary, runs_rate_latency, runs_latency_cdfs, runs_timelines]
+"""Callables ``(rows of every run, contexts) -> list[Block]``: used when the report has
+several runs; the per-run figures then give way to these, the per-run tables stay."""
