@@ -34,6 +34,9 @@ def test_the_search_brackets_the_threshold_within_its_trials(limit: float) -> No
     assert failed and min(failed) > limit
     # the bracket is tight: within 15 % or the trials ran out
     assert min(failed) / found.max_rate_per_s < 1.15 or len(calls) == bounds.trials
+    assert found.stopped == ("bracketed" if len(calls) < bounds.trials else "trials") or (
+        found.stopped == "bracketed"
+    )
 
 
 def test_nothing_sustained_is_none_and_stops_at_the_low_bound() -> None:
@@ -41,7 +44,7 @@ def test_nothing_sustained_is_none_and_stops_at_the_low_bound() -> None:
     calls: list[float] = []
     found = search(_threshold(10.0, calls), bounds)
     assert found.max_rate_per_s is None
-    assert calls == [800, 400, 200, 100]
+    assert calls == [800, 400, 200, 100] and found.stopped == "low bound"
     assert found.metrics()["max_rate_per_s"] is None and found.metrics()["trial_count"] == 4
 
 
@@ -50,6 +53,7 @@ def test_everything_sustained_stops_at_the_high_bound() -> None:
     calls: list[float] = []
     found = search(_threshold(1e9, calls), bounds)
     assert calls == [1000, 2000, 4000, 8000] and found.max_rate_per_s == 8000
+    assert found.stopped == "high bound" and found.metrics()["first_failed_per_s"] is None
 
 
 def _result(sent_times_s: list[float], delivered_s: list[float | None], rate: float):

@@ -46,6 +46,7 @@ class Trial:
 class SearchResult:
     max_rate_per_s: float | None  # None: not even low_per_s was sustained
     trials: list[Trial] = field(default_factory=list)
+    stopped: str = ""  # why the search ended: bracketed, trials, high bound, low bound
 
     def metrics(self) -> dict[str, Any]:
         best = next(
@@ -58,6 +59,7 @@ class SearchResult:
             "p99_ns_at_max": best.p99_ns if best else None,
             "achieved_per_s_at_max": best.achieved_per_s if best else None,
             "trial_count": len(self.trials),
+            "search_stopped": self.stopped,
             "trials": [asdict(t) for t in self.trials],
         }
 
@@ -68,6 +70,7 @@ def search(trial: Callable[[float], Trial], bounds: RateSearch) -> SearchResult:
     good: float | None = None
     bad: float | None = None
     rate = bounds.start_per_s
+    result.stopped = "trials"
     while len(result.trials) < bounds.trials:
         done = trial(rate)
         result.trials.append(done)
@@ -77,14 +80,17 @@ def search(trial: Callable[[float], Trial], bounds: RateSearch) -> SearchResult:
             bad = rate
         if bad is None:  # still doubling
             if rate * 2 > bounds.high_per_s:
+                result.stopped = "high bound"
                 break
             rate *= 2
         elif good is None:  # halving until one is sustained
             if rate / 2 < bounds.low_per_s:
+                result.stopped = "low bound"
                 break
             rate /= 2
         else:
             if bad / good < 1.15:  # within 15 %: coarse enough
+                result.stopped = "bracketed"
                 break
             rate = math.sqrt(good * bad)
     result.max_rate_per_s = good

@@ -78,7 +78,7 @@ QUICK = MessagingProfile(
     crash_down_s=0.5,
     powercut_modes=("nats/js-async", "nats/js-always"),  # default sync against always
     rate_modes=("nats/core", "nats/js-async"),  # transient against persistent, async both
-    rate_search=RateSearch(start_per_s=2000.0, trials=5, trial_s=1.0),
+    rate_search=RateSearch(start_per_s=4000.0, trials=6, trial_s=1.0),
 )
 
 FULL = MessagingProfile(

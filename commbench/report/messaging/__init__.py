@@ -365,7 +365,12 @@ def max_rate_table(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         line: list[Cell | str] = [
             Cell(_key(r), css="rowhead"),
             Cell(
-                f"{best:,.0f} msg/s" if best else "none",
+                (f"{best:,.0f} msg/s" if best else "none")
+                + (
+                    " or more (search bound)"
+                    if best and r.get("metric.first_failed_per_s") is None
+                    else ""
+                ),
                 numeric=True,
                 title=tried,
                 css="" if best else "fail",
