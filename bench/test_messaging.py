@@ -60,6 +60,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "pullers", profile.pullers, ids=[f"{n}-pullers" for n in profile.pullers]
         )
+    if "lan_case" in metafunc.fixturenames:
+        lan = metafunc.config.getoption("--peer")
+        found = (
+            [(m, s) for m in profile.lan_modes for s in profile.latency_sizes_bytes] if lan else []
+        )
+        metafunc.parametrize("lan_case", found, ids=[f"{m}-{s}B-lan" for m, s in found])
     if "rate_mode" in metafunc.fixturenames:
         metafunc.parametrize("rate_mode", profile.rate_modes, ids=list(profile.rate_modes))
     if "rate_latency_case" in metafunc.fixturenames:
@@ -446,5 +452,38 @@ def test_messaging_rate_latency(
             "sustained": trial.sustained,
             "reason": trial.reason,
         },
+    )
+    record_samples(benchmark, result.e2e_ns / 1e9)
+
+
+def test_messaging_lan_latency(benchmark, request, unsupported, ledger_root, lan_case) -> None:
+    """With --peer: the broker runs on the LAN peer (`commbench peer` starts it there),
+    producer and consumer here; paced end-to-end latency through the network."""
+    key, size = lan_case
+    profile = _profile(request.config)
+    mode = MODES[key]
+    spec = StreamSpec(
+        mode,
+        size_bytes=size,
+        count=profile.latency_messages,
+        rate_per_s=profile.latency_rate_per_s,
+        max_seconds=max(10.0, 3 * profile.latency_messages / profile.latency_rate_per_s),
+        peer=request.config.getoption("--peer"),
+    )
+    params = {**spec.params(), "measure": "e2e-latency"}
+    if mode.broker is None:
+        unsupported(FAMILY, mode.system, params, "not applicable: no broker to put on the peer")
+    directory = ledger_root / f"lan-{mode.system}-{mode.mode}-{size}B"
+    result = _run_or_unsupported(unsupported, mode, params, spec, directory, (key, size, "lan"))
+    _check_books(result)
+    assert result.e2e_ns.size > 0, f"nothing delivered ({result.errors})"
+    assert result.broker.get("broker_on") == "peer"
+    benchmark.group = f"messaging e2e-latency {size} B lan"
+    label(
+        benchmark,
+        family=FAMILY,
+        subject=mode.system,
+        params=_params(result, "e2e-latency", ledger_root),
+        metrics={**_metrics(result), **_latency_metrics(result.e2e_ns)},
     )
     record_samples(benchmark, result.e2e_ns / 1e9)

@@ -277,7 +277,8 @@ def cmd_peer(args: argparse.Namespace) -> int:
     _check_free(host, port)
     print(
         f"commbench peer: TCP and UDP echo on {host}:{port}, ZeroMQ REP on port {port + 1} "
-        f"and PULL on port {port + 2} (Ctrl-C to stop)",
+        f"and PULL on port {port + 2}, messaging brokers on request on port {port + 3} "
+        "(Ctrl-C to stop)",
         file=sys.stderr,
     )
     # the peer prints its own one-line error if it cannot serve after all

@@ -111,8 +111,8 @@ def _wait(check: Callable[[], bool], alive: Callable[[], bool], timeout_s: float
     return False
 
 
-def _tcp_open(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+def _tcp_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.create_connection((host, port), timeout=1.0):
         return True
 
 
@@ -153,7 +153,7 @@ class Broker:
         return dict(os.environ)
 
     def ready(self) -> bool:
-        return _tcp_open(self.port)
+        return _tcp_open(self.port, self.host)
 
     def read_version(self) -> str:
         return "unknown"
@@ -162,8 +162,14 @@ class Broker:
         return {}
 
     @property
+    def host(self) -> str:
+        """The address the broker listens on: loopback unless option ``host`` (a LAN peer,
+        :mod:`commbench.messaging.remote`) says otherwise."""
+        return str(self.options.get("host") or "127.0.0.1")
+
+    @property
     def url(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     # ---------------------------------------------------------------- life cycle
     @property
@@ -315,6 +321,7 @@ class Broker:
             "data_fs": fstype,
             "data_on_tmpfs": fstype == "tmpfs",
             "powercut_layer": bool(self.options.get("powercut")),
+            "broker_host": self.host,
         }
 
     def __enter__(self) -> Broker:
@@ -353,7 +360,7 @@ class NatsBroker(Broker):
 
     def prepare(self) -> None:
         self.port, self.monitor_port = free_port(), free_port()
-        lines = ["host: 127.0.0.1", f"port: {self.port}", f"http: 127.0.0.1:{self.monitor_port}"]
+        lines = [f"host: {self.host}", f"port: {self.port}", f"http: 127.0.0.1:{self.monitor_port}"]
         if self.options.get("jetstream"):
             sync = self.options.get("sync_interval")
             sync_line = f", sync_interval: {sync}" if sync else ""
@@ -372,7 +379,7 @@ class NatsBroker(Broker):
             return json.loads(response.read()).get("status") == "ok"
 
     def read_version(self) -> str:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2.0) as sock:
+        with socket.create_connection((self.host, self.port), timeout=2.0) as sock:
             line = sock.makefile("rb").readline().decode()
         return json.loads(line.split(" ", 1)[1])["version"]
 
@@ -387,7 +394,7 @@ class NatsBroker(Broker):
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"nats://{self.host}:{self.port}"
 
 
 # -------------------------------------------------------------------- Redis
@@ -412,7 +419,7 @@ class RedisBroker(Broker):
         return [
             self.binary,
             "--port", str(self.port),
-            "--bind", "127.0.0.1",
+            "--bind", self.host,
             "--dir", str(self.data_dir),
             "--save", "",
             *aof,
@@ -420,7 +427,7 @@ class RedisBroker(Broker):
 
     def _ask(self, *words: str) -> bytes:
         request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock:
+        with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
             sock.sendall(request.encode())
             data = b""
             deadline = time.monotonic() + 2.0
@@ -454,7 +461,7 @@ class RedisBroker(Broker):
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        return f"redis://{self.host}:{self.port}"
 
 
 # -------------------------------------------------------------------- MQTT
@@ -468,7 +475,7 @@ class MosquittoBroker(Broker):
         self.port = free_port()
         assert self.dir is not None
         (self.dir / "mosquitto.conf").write_text(
-            f"listener {self.port} 127.0.0.1\n"
+            f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.data_dir}/\n"

@@ -54,6 +54,8 @@ class MessagingProfile:
     # maximum sustainable rate (commbench.messaging.maxrate), then latency at fractions
     rate_modes: tuple[str, ...] = ()
     rate_search: RateSearch = RateSearch()
+    # LAN (--peer): brokers started on the peer by `commbench peer`, paced e2e latency
+    lan_modes: tuple[str, ...] = ("nats/core", "nats/js-always")
 
 
 # One per cell: core NATS publish (async, transient), a Redis Streams XADD in memory

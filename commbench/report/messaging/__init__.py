@@ -41,7 +41,7 @@ def _rows(rows: pd.DataFrame, measure: str) -> list[dict[str, Any]]:
 
 
 def _key(row: dict[str, Any]) -> str:
-    return f"{row['system']}/{row['mode']}"
+    return figs.key(row)
 
 
 def _us(ns: Any) -> str:

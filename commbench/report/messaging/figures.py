@@ -20,7 +20,9 @@ Row = dict[str, Any]
 
 
 def key(row: Row) -> str:
-    return f"{row['system']}/{row['mode']}"
+    """``system/mode``, with `` (LAN)`` when the broker ran on the LAN peer."""
+    lan = " (LAN)" if row.get("path") == "lan" else ""
+    return f"{row['system']}/{row['mode']}{lan}"
 
 
 def _rate(value: float) -> str:
