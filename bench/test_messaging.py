@@ -11,6 +11,11 @@ directory: ``--ledger-dir``, else ``<result file>.ledgers`` beside the
 ``--benchmark-json`` file, else ``ledgers/<run id>`` under the result storage
 (``commbench run``), else ``.benchmarks/ledgers/<UTC time>``. ``--messaging-profile``
 chooses this family's profile (``tiny`` included) over ``--profile``.
+
+Also: the maximum sustainable rate and latency at fractions of it
+(:mod:`commbench.messaging.maxrate`), the MPI rank kill
+(:mod:`commbench.messaging.rankkill`), and, with ``--peer``, LAN rows whose broker runs on
+the peer (:mod:`commbench.messaging.remote`).
 """
 
 from __future__ import annotations
