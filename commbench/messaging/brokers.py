@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from commbench.cleanup import owned_tempdir, record_pid
 from commbench.messaging import Unsupported
 
 READY_TIMEOUT_S = 30.0
@@ -110,8 +111,8 @@ def _wait(check: Callable[[], bool], alive: Callable[[], bool], timeout_s: float
     return False
 
 
-def _tcp_open(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+def _tcp_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.create_connection((host, port), timeout=1.0):
         return True
 
 
@@ -152,7 +153,7 @@ class Broker:
         return dict(os.environ)
 
     def ready(self) -> bool:
-        return _tcp_open(self.port)
+        return _tcp_open(self.port, self.host)
 
     def read_version(self) -> str:
         return "unknown"
@@ -161,8 +162,14 @@ class Broker:
         return {}
 
     @property
+    def host(self) -> str:
+        """The address the broker listens on: loopback unless option ``host`` (a LAN peer,
+        :mod:`commbench.messaging.remote`) says otherwise."""
+        return str(self.options.get("host") or "127.0.0.1")
+
+    @property
     def url(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     # ---------------------------------------------------------------- life cycle
     @property
@@ -182,7 +189,7 @@ class Broker:
         executable = self.executable()
         self._close_log()
         if self.dir is None:
-            self.dir = Path(tempfile.mkdtemp(prefix=f"commbench-{self.name}-", dir=self.root))
+            self.dir = _data_root(self.name, self.root)
             self.data_dir.mkdir()
             self.prepare()
         self._start_layer()
@@ -196,6 +203,7 @@ class Broker:
             cwd=self.dir,
             preexec_fn=_child_setup(self.cpu),
         )
+        record_pid(self.process.pid)
         self.starts += 1
         if not _wait(self.ready, self.alive, READY_TIMEOUT_S):
             reason = self._failure()
@@ -313,6 +321,7 @@ class Broker:
             "data_fs": fstype,
             "data_on_tmpfs": fstype == "tmpfs",
             "powercut_layer": bool(self.options.get("powercut")),
+            "broker_host": self.host,
         }
 
     def __enter__(self) -> Broker:
@@ -324,6 +333,13 @@ class Broker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _data_root(name: str, root: str | None) -> Path:
+    """The broker's own temporary directory: swept by the next run if this one dies."""
+    if root is None:
+        return owned_tempdir(name)
+    return Path(tempfile.mkdtemp(prefix=f"commbench-{os.getpid()}-{name}-", dir=root))
 
 
 def _venv_binary(name: str) -> str | None:
@@ -344,7 +360,7 @@ class NatsBroker(Broker):
 
     def prepare(self) -> None:
         self.port, self.monitor_port = free_port(), free_port()
-        lines = ["host: 127.0.0.1", f"port: {self.port}", f"http: 127.0.0.1:{self.monitor_port}"]
+        lines = [f"host: {self.host}", f"port: {self.port}", f"http: 127.0.0.1:{self.monitor_port}"]
         if self.options.get("jetstream"):
             sync = self.options.get("sync_interval")
             sync_line = f", sync_interval: {sync}" if sync else ""
@@ -363,7 +379,7 @@ class NatsBroker(Broker):
             return json.loads(response.read()).get("status") == "ok"
 
     def read_version(self) -> str:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2.0) as sock:
+        with socket.create_connection((self.host, self.port), timeout=2.0) as sock:
             line = sock.makefile("rb").readline().decode()
         return json.loads(line.split(" ", 1)[1])["version"]
 
@@ -378,7 +394,7 @@ class NatsBroker(Broker):
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"nats://{self.host}:{self.port}"
 
 
 # -------------------------------------------------------------------- Redis
@@ -403,7 +419,7 @@ class RedisBroker(Broker):
         return [
             self.binary,
             "--port", str(self.port),
-            "--bind", "127.0.0.1",
+            "--bind", self.host,
             "--dir", str(self.data_dir),
             "--save", "",
             *aof,
@@ -411,7 +427,7 @@ class RedisBroker(Broker):
 
     def _ask(self, *words: str) -> bytes:
         request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock:
+        with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
             sock.sendall(request.encode())
             data = b""
             deadline = time.monotonic() + 2.0
@@ -445,7 +461,7 @@ class RedisBroker(Broker):
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        return f"redis://{self.host}:{self.port}"
 
 
 # -------------------------------------------------------------------- MQTT
@@ -459,7 +475,7 @@ class MosquittoBroker(Broker):
         self.port = free_port()
         assert self.dir is not None
         (self.dir / "mosquitto.conf").write_text(
-            f"listener {self.port} 127.0.0.1\n"
+            f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.data_dir}/\n"
@@ -522,7 +538,7 @@ class RabbitBroker(Broker):
     def start(self) -> Broker:
         self.executable()
         if self.dir is None:
-            self.dir = Path(tempfile.mkdtemp(prefix=f"commbench-{self.name}-", dir=self.root))
+            self.dir = _data_root(self.name, self.root)
             self.data_dir.mkdir()
             self.prepare()
         if self.epmd is None or self.epmd.poll() is not None:
@@ -533,6 +549,7 @@ class RabbitBroker(Broker):
                 stderr=subprocess.DEVNULL,
                 preexec_fn=_child_setup(self.cpu),
             )
+            record_pid(self.epmd.pid)
             if not _wait(lambda: _tcp_open(self.epmd_port), lambda: self.epmd.poll() is None, 5):
                 raise Unsupported(f"{self.name}: epmd did not start on port {self.epmd_port}")
         return super().start()

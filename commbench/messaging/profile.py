@@ -13,6 +13,21 @@ from commbench.messaging.modes import FAULTS, MODES
 
 
 @dataclass(frozen=True)
+class RateSearch:
+    """The search's bounds: every one of them limits trials or time."""
+
+    start_per_s: float = 2000.0
+    low_per_s: float = 100.0  # below this the mode is reported as not sustaining any rate
+    high_per_s: float = 128_000.0
+    trials: int = 6  # at most this many streams per mode
+    trial_s: float = 1.0
+    p99_bound_ms: float = 50.0
+    min_pace: float = 0.9
+    fractions: tuple[float, ...] = (0.5, 0.8, 0.95)
+    size_bytes: int = 64
+
+
+@dataclass(frozen=True)
 class MessagingProfile:
     name: str
     latency_modes: tuple[str, ...]  # keys of modes.MODES
@@ -31,6 +46,16 @@ class MessagingProfile:
     powercut_modes: tuple[str, ...] = ()  # the power cut (FUSE layer), on top of crash_faults
     pullers: tuple[int, ...] = (1, 2, 4)  # ZeroMQ PUSH/PULL: the share of each puller
     pullers_messages: int = 2000
+    # MPI rank kill (commbench.messaging.rankkill): ranks, launcher policies, victims
+    rank_kill_ranks: tuple[int, ...] = (4,)
+    rank_kill_policies: tuple[str, ...] = ("hydra-default",)
+    rank_kill_victims: tuple[str, ...] = ("consumer",)  # consumer: the last rank; producer: 0
+    rank_kill_limit_s: float = 10.0
+    # maximum sustainable rate (commbench.messaging.maxrate), then latency at fractions
+    rate_modes: tuple[str, ...] = ()
+    rate_search: RateSearch = RateSearch()
+    # LAN (--peer): brokers started on the peer by `commbench peer`, paced e2e latency
+    lan_modes: tuple[str, ...] = ("nats/core", "nats/js-always")
 
 
 # One per cell: core NATS publish (async, transient), a Redis Streams XADD in memory
@@ -54,6 +79,8 @@ QUICK = MessagingProfile(
     crash_rate_per_s=1000.0,
     crash_down_s=0.5,
     powercut_modes=("nats/js-async", "nats/js-always"),  # default sync against always
+    rate_modes=("nats/core", "nats/js-async"),  # transient against persistent, async both
+    rate_search=RateSearch(start_per_s=4000.0, trials=6, trial_s=1.0),
 )
 
 FULL = MessagingProfile(
@@ -71,10 +98,17 @@ FULL = MessagingProfile(
     crash_rate_per_s=1000.0,
     crash_down_s=1.0,
     powercut_modes=tuple(k for k, m in MODES.items() if m.persistent),
+    rank_kill_ranks=(2, 4),
+    rank_kill_policies=("hydra-default", "disable-auto-cleanup"),
+    rank_kill_victims=("consumer", "producer"),
+    rate_modes=tuple(MODES),
+    rate_search=RateSearch(start_per_s=2000.0, trials=5, trial_s=0.8),
+    rank_kill_limit_s=5.0,
 )
 
 # The small committed result for the report's golden tests (tests/data): chosen with
-# COMMBENCH_MESSAGING_PROFILE=tiny, which overrides --profile for this family only.
+# the pytest option --messaging-profile tiny (also `commbench run --messaging-profile`),
+# which overrides --profile for this family only.
 TINY = MessagingProfile(
     name="tiny",
     latency_modes=("nats/core", "nats/js-always"),
@@ -90,6 +124,9 @@ TINY = MessagingProfile(
     crash_rate_per_s=1000.0,
     crash_down_s=0.3,
     pullers=(),
+    rank_kill_limit_s=5.0,
+    rate_modes=("nats/core",),
+    rate_search=RateSearch(start_per_s=2000.0, trials=3, trial_s=0.5, fractions=(0.5, 0.95)),
 )
 
 PROFILES: dict[str, MessagingProfile] = {"quick": QUICK, "full": FULL, "tiny": TINY}

@@ -62,6 +62,7 @@ class StreamSpec:
     drain_timeout_s: float = 15.0
     max_seconds: float = 30.0  # the producer stops sending after this
     consumers: int = 1  # >1: pullers sharing one stream (brokerless PUSH/PULL only)
+    peer: str | None = None  # HOST:PORT of `commbench peer`: the broker runs there (LAN)
     cpus: dict[str, int | None] = field(default_factory=default_cpus)
 
     @property
@@ -82,9 +83,10 @@ class StreamSpec:
             "rate_per_s": self.rate_per_s,
             "fault": self.fault,
             **({"consumers": self.consumers} if self.consumers > 1 else {}),
+            "path": "lan" if self.peer else "localhost",
             "down_s": self.down_s if self.fault != "none" else 0.0,
             "cpu_producer": self.cpus["producer"],
-            "cpu_broker": self.cpus["broker"] if self.mode.broker else None,
+            "cpu_broker": self.cpus["broker"] if self.mode.broker and not self.peer else None,
             "cpu_consumer": self.cpus["consumer"],
         }
 
@@ -106,6 +108,7 @@ class StreamResult:
     broker_start_s: float = 0.0
     drain: dict[str, Any] = field(default_factory=dict)
     shares: list[int] = field(default_factory=list)  # deliveries per consumer incarnation
+    send_s: float = 0.0  # first send to last send
 
     @property
     def throughput_msgs_per_s(self) -> float:
@@ -265,7 +268,12 @@ class _Run:
             self.config["port"] = self.config["ports"][0]
             return
         options = {**mode.broker_options, "powercut": self.spec.fault == "power-cut"}
-        self.broker = BROKERS[mode.broker](options, self.spec.cpus["broker"])
+        if self.spec.peer:
+            from commbench.messaging.remote import RemoteBroker
+
+            self.broker = RemoteBroker(self.spec.peer, mode.broker, options)  # type: ignore[assignment]
+        else:
+            self.broker = BROKERS[mode.broker](options, self.spec.cpus["broker"])
         began = time.monotonic()
         self.broker.start()
         self.broker_start_s = time.monotonic() - began
@@ -525,6 +533,7 @@ def run_stream(spec: StreamSpec, directory: str | os.PathLike[str]) -> StreamRes
         errors=run.errors,
         planned_messages=run.config["count"],
         broker_start_s=run.broker_start_s,
+        send_s=(max(sends) - t0) / 1e9 if sends else 0.0,
     )
     per_consumer = Counter(e.get("c", 0) for e in deliveries)
     result.shares = [per_consumer.get(i, 0) for i in range(run.incarnation)]

@@ -78,7 +78,15 @@ def serve_lan(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None])
         zmq_endpoints = {}
     else:
         zmq_endpoints = zmq_peer.start_lan(host, port)
-    ready({"tcp": [host, port], "udp": [host, port], **zmq_endpoints})
+    brokers = {}
+    try:  # the messaging family's brokers, started on request (commbench.messaging.remote)
+        from commbench.messaging.remote import BROKER_PORT_OFFSET, start_control
+
+        start_control(host, port + BROKER_PORT_OFFSET)
+        brokers = {"brokers": [host, port + BROKER_PORT_OFFSET]}
+    except (ImportError, OSError):  # that port taken: the peer serves the transports only
+        pass
+    ready({"tcp": [host, port], "udp": [host, port], **zmq_endpoints, **brokers})
     sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
 
 
