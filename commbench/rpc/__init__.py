@@ -102,8 +102,8 @@ FRAMEWORKS: dict[str, Framework] = {
                   codec="msgpack", requires=("msgpack",), one_call_per_connection=True),
         Framework("thrift", "thrift_rpc", "Thrift (thriftpy2, binary protocol)", "thrift-binary",
                   codec="thrift", requires=("thriftpy2",), one_call_per_connection=True),
-        Framework("capnp", "missing", "Cap'n Proto RPC (pycapnp)", "capnp",
-                  {"reason": "pycapnp adapter not written yet"}, requires=("capnp",)),
+        Framework("capnp", "capnp_rpc", "Cap'n Proto RPC (pycapnp, asyncio)", "capnp",
+                  codec="capnp", requires=("capnp",)),
     )
 }  # fmt: skip
 """Framework name -> :class:`Framework`: benchmarks, tests and the report read this."""
