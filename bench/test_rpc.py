@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -53,7 +54,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ids = [f"{f}-{a}" for f in prof.byref_frameworks for a in ACCESS]
         metafunc.parametrize("rpc_byref_case", ids, ids=ids)
     if "rpc_tls_case" in metafunc.fixturenames:
-        ids = [f"{f}-{'tls' if on else 'plain'}" for f in TLS_FRAMEWORKS for on in (False, True)]
+        ids = [f"{f}-{'tls' if on else 'plain'}" for f in prof.tls_frameworks
+               for on in (False, True)]  # fmt: skip
         metafunc.parametrize("rpc_tls_case", ids, ids=ids)
     if "rpc_fault_case" in metafunc.fixturenames:
         ids = fault_cases(prof)
@@ -428,30 +430,51 @@ def test_rpc_byref(benchmark, request, server_pool, unsupported, rpc_byref_case:
 
 # ------------------------------------------------------------------ TLS
 
-TLS_FRAMEWORKS = ("grpc", "jsonrpc")
-
 
 @pytest.fixture(scope="module")
-def tls_material(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A private CA and a certificate for 127.0.0.1, made for this run (trustme)."""
-    return make_tls(tmp_path_factory.mktemp("rpc-tls"))
+def tls_material(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """(material, where it comes from, the user's error or None).
+
+    The user's files (``--rpc-tls-cert/--rpc-tls-key/--rpc-tls-ca``), checked first:
+    unreadable or mismatched material is one line on stderr and a user error of the run
+    (exit status 2), and the TLS cases are unsupported rows; the rest is still measured.
+    Without them, a private CA and a certificate for 127.0.0.1 made for this run (trustme).
+    """
+    from commbench.errors import UserError
+    from commbench.pytest_plugin import USER_ERRORS
+    from commbench.rpc.tls import USER_OPTIONS, user_tls
+
+    given = {k: request.config.getoption(f"--rpc-tls-{k}") for k in USER_OPTIONS}
+    try:
+        mine = user_tls(**given)
+    except UserError as exc:
+        if str(exc) not in request.config.stash[USER_ERRORS]:  # commbench run found it first
+            sys.stderr.write(f"commbench: error: {exc}\n")
+            request.config.stash[USER_ERRORS].append(str(exc))
+        return None, "given by the user (unusable)", str(exc)
+    if mine is not None:
+        return mine, "given by the user (--rpc-tls-cert/-key/-ca)", None
+    return make_tls(tmp_path_factory.mktemp("rpc-tls")), "trustme CA, made at run time", None
 
 
 def test_rpc_tls(benchmark, request, server_pool, unsupported, tls_material, rpc_tls_case: str):
-    """The same calls with TLS off and on (gRPC over HTTP/2, JSON-RPC over HTTP/1.1)."""
+    """The same calls with TLS off and on (gRPC over HTTP/2, Connect, JSON-RPC over HTTP/1.1)."""
     framework, _, mode = rpc_tls_case.rpartition("-")
     on = mode == "tls"
+    material, source, problem = tls_material
     prof = rpc_profile(request.config.getoption("--profile"))
     placement = rpc_placements(prof)[-1]
     payload = GENERATORS["rpc"](0)
     params = {"framework": framework, "encoding": FRAMEWORKS[framework].encoding,
               "payload": "rpc", "size_bytes": compact_json_size(payload.value),
               "placement": placement.name, "measure": "tls", "tls": on,
-              "certificates": "trustme CA, made at run time" if on else None,
+              "certificates": source if on else None,
               "concurrency": 1, "connections": 1}  # fmt: skip
+    if on and problem:
+        unsupported("rpc", framework, params, f"TLS material: {problem}")
     server_pool.close()
     try:
-        pair = open_pair(framework, placement, {"tls": tls_material} if on else {})
+        pair = open_pair(framework, placement, {"tls": material} if on else {})
     except Unsupported as exc:
         unsupported("rpc", framework, params, str(exc))
     try:

@@ -66,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except UserError as exc:
             print(f"commbench: error: {exc}", file=sys.stderr)
             user_errors.append(str(exc))
+    user_errors += _check_rpc_tls(args)
     storage = Path(args.results_dir).resolve()
     run_id = f"commbench-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
     suites = [families.FAMILIES[s] for s in args.suite]
@@ -97,6 +98,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         *([f"--mpi-launcher-exec={args.mpi_launcher_exec}"] if args.mpi_launcher_exec else []),
         *([f"--mpi-iface={args.mpi_iface}"] if args.mpi_iface else []),
         *(["--keep-raw-samples"] if getattr(args, "keep_raw_samples", False) else []),
+        *[
+            f"--rpc-tls-{k}={v}"
+            for k in ("cert", "key", "ca")
+            if (v := getattr(args, f"rpc_tls_{k}", None))
+        ],
         *args.pytest_args,
     ]
     status, interrupted = _run_child(command)
@@ -127,6 +133,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         if error not in user_errors:  # those were printed before the run
             print(f"commbench: error: {error}", file=sys.stderr)
     return exit_status(interrupted=interrupted, pytest_status=status, user_errors=len(errors))
+
+
+def _check_rpc_tls(args: argparse.Namespace) -> list[str]:
+    """The user's rpc TLS material, checked before the run: the error (printed) or []. The
+    material still goes to pytest, whose rpc TLS cases then become unsupported rows."""
+    from commbench.rpc.tls import user_tls
+
+    given = {k: getattr(args, f"rpc_tls_{k}", None) for k in ("cert", "key", "ca")}
+    try:
+        user_tls(**given)
+    except UserError as exc:
+        print(f"commbench: error: {exc}", file=sys.stderr)
+        return [str(exc)]
+    return []
 
 
 def exit_status(*, interrupted: bool, pytest_status: int, user_errors: int) -> int:
@@ -444,6 +464,15 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
         action="store_true",
         help="store every latency sample as well as the compact histogram (bigger files)",
     )
+    for role, what in (("cert", "certificate the RPC servers present"),
+                       ("key", "private key of --rpc-tls-cert"),
+                       ("ca", "CA certificate the RPC clients trust")):  # fmt: skip
+        run.add_argument(
+            f"--rpc-tls-{role}",
+            metavar="FILE",
+            help=f"rpc TLS cases: the {what} (PEM; cert, key and ca together, naming "
+            "127.0.0.1), instead of a CA made at run time",
+        )
     _add_plugin_option(run)
     run.add_argument(
         "--results-dir",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -114,14 +115,16 @@ class Client:
         except Exception as exc:
             self.close()
             raise RpcFailed(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
-        self.info = {"pycapnp_version": version(),
-                     "client_kind": "calls handed to the client's asyncio+KJ loop thread"}  # fmt: skip
+        self.info = {
+            "pycapnp_version": version(),
+            "client_kind": "calls handed to the client's asyncio+KJ loop thread",
+        }
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(capnp.run(self._main()))
-        except BaseException as exc:  # noqa: BLE001 - reported through the future
+        except BaseException as exc:  # reported through the future
             if not self._connected.done():
                 self._connected.set_exception(exc)
         finally:
@@ -201,10 +204,8 @@ class Client:
 
     def close(self) -> None:
         if self.thread.is_alive():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
                 self.loop.call_soon_threadsafe(self._stop.set)
-            except RuntimeError:  # the loop has already closed
-                pass
             self.thread.join(5.0)
 
 
