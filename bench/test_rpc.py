@@ -44,12 +44,18 @@ _CASES = pytest.StashKey[dict]()
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     prof = rpc_profile(metafunc.config.getoption("--profile"))
+    peer = metafunc.config.getoption("--peer")
     for name, make in (("rpc_case", latency_cases), ("rpc_load_case", load_cases)):
         if name in metafunc.fixturenames:
-            found = make(prof)
+            found = make(prof, peer)
             metafunc.config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
             ids = [c.id for c in found]
             metafunc.parametrize(name, ids, ids=ids, indirect=True)
+    if peer:  # LAN: calls and load against the peer's servers; the rest is loopback only
+        for name in ("rpc_byref_case", "rpc_tls_case", "rpc_fault_case"):
+            if name in metafunc.fixturenames:
+                metafunc.parametrize(name, [], ids=[])
+        return
     if "rpc_byref_case" in metafunc.fixturenames:
         ids = [f"{f}-{a}" for f in prof.byref_frameworks for a in ACCESS]
         metafunc.parametrize("rpc_byref_case", ids, ids=ids)
@@ -81,8 +87,8 @@ def rpc_load_case(request: pytest.FixtureRequest) -> LoadCase:
 
 
 @pytest.fixture(scope="module")
-def server_pool():
-    pool = ServerPool()
+def server_pool(request: pytest.FixtureRequest):
+    pool = ServerPool(request.config.getoption("--peer"))
     yield pool
     pool.close()
 
@@ -201,7 +207,9 @@ def test_rpc_load(benchmark, request, server_pool, unsupported, rpc_load_case: L
             "calls_per_s": result.calls_per_s,
             "late_calls": result.late_calls,
             "client_cpu_s_per_call": result.client_cpu_s / attempts,
-            "server_cpu_s_per_call": (result.server_cpu_s or 0.0) / attempts,
+            "server_cpu_s_per_call": None
+            if result.server_cpu_s is None
+            else result.server_cpu_s / attempts,
             "elapsed_s": result.elapsed_s,
         },
     )
@@ -240,6 +248,8 @@ def _reference_label(benchmark, subject: str, params: dict, metrics: dict, toler
 
 def test_rpc_reference_grpc(benchmark, request, server_pool, unsupported) -> None:
     """gRPC unary call against a minimal hand-written grpcio client and server (10%)."""
+    if request.config.getoption("--peer"):
+        pytest.skip("LAN run: the references are measured on loopback only")
     prof = rpc_profile(request.config.getoption("--profile"))
     placement = rpc_placements(prof)[-1]
     payload = GENERATORS["rpc"](0)
@@ -283,6 +293,8 @@ def test_rpc_reference_tcp(benchmark, request, server_pool, payload_name: str) -
     from commbench.rpc.msgpack_call import packb
     from commbench.transports import TRANSPORTS
 
+    if request.config.getoption("--peer"):
+        pytest.skip("LAN run: the references are measured on loopback only")
     prof = rpc_profile(request.config.getoption("--profile"))
     placement = rpc_placements(prof)[-1]
     payload = rpc_payloads(prof).get(payload_name) or sweep_payload(10_000)

@@ -290,11 +290,16 @@ def cmd_peer(args: argparse.Namespace) -> int:
             f"--listen {args.listen} is not a loopback address: binding it exposes the peer "
             "to the network; add --allow-non-loopback to do so on purpose"
         )
+    from commbench.rpc.lan import CONTROL_OFFSET, PORT_PLAN
+
     host, port = parse_host_port(args.listen)
     _check_free(host, port)
+    _check_free(host, port + CONTROL_OFFSET)
+    first, last = min(PORT_PLAN.values()), max(PORT_PLAN.values())
     print(
         f"commbench peer: TCP and UDP echo on {host}:{port}, ZeroMQ REP on port {port + 1} "
-        f"and PULL on port {port + 2} (Ctrl-C to stop)",
+        f"and PULL on port {port + 2}, RPC control on port {port + CONTROL_OFFSET}, RPC "
+        f"servers on ports {port + first}-{port + last} (Ctrl-C to stop)",
         file=sys.stderr,
     )
     # the peer prints its own one-line error if it cannot serve after all
@@ -376,17 +381,20 @@ def _add_protocols(parser: argparse.ArgumentParser) -> None:
 
 
 def _listen_address(text: str) -> str:
-    """``peer --listen``: HOST:PORT with PORT in 1..65533 (ZeroMQ takes PORT+1 and PORT+2)."""
+    """``peer --listen``: HOST:PORT with room above PORT for ZeroMQ (PORT+1, PORT+2), the
+    RPC control channel and the RPC servers (:mod:`commbench.rpc.lan`'s port plan)."""
+    from commbench.rpc.lan import LAST_OFFSET as RPC_LAST_OFFSET
     from commbench.transports.sockets import PEER_PORTS, parse_host_port
 
     try:
         _, port = parse_host_port(text, port_required=True)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if port + PEER_PORTS - 1 > 65535:
+    last = max(PEER_PORTS - 1, RPC_LAST_OFFSET)
+    if port + last > 65535:
         raise argparse.ArgumentTypeError(
-            f"port {port}: the peer also listens on PORT+1 and PORT+2, so PORT must be at most "
-            f"{65536 - PEER_PORTS}"
+            f"port {port}: the peer also listens on PORT+1 to PORT+{last} (ZeroMQ, the RPC "
+            f"servers), so PORT must be at most {65535 - last}"
         )
     return text
 
