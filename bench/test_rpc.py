@@ -27,6 +27,7 @@ from commbench.rpc.cases import (
     load_cases,
     rpc_payloads,
     rpc_placements,
+    spots,
 )
 from commbench.rpc.faults import KINDS, POLICIES, FaultPlan, run_fault
 from commbench.rpc.loadgen import closed_loop_load, open_loop
@@ -51,10 +52,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
             ids = [c.id for c in found]
             metafunc.parametrize(name, ids, ids=ids, indirect=True)
-    if peer:  # LAN: calls and load against the peer's servers; the rest is loopback only
-        for name in ("rpc_byref_case", "rpc_tls_case", "rpc_fault_case"):
+    if peer:  # LAN: calls, load and faults against the peer's servers; the rest: loopback
+        for name in ("rpc_byref_case", "rpc_tls_case"):
             if name in metafunc.fixturenames:
                 metafunc.parametrize(name, [], ids=[])
+        if "rpc_fault_case" in metafunc.fixturenames:
+            ids = fault_cases(prof)
+            metafunc.parametrize("rpc_fault_case", ids, ids=ids)
         return
     if "rpc_byref_case" in metafunc.fixturenames:
         ids = [f"{f}-{a}" for f in prof.byref_frameworks for a in ACCESS]
@@ -350,7 +354,9 @@ def test_rpc_faults(benchmark, request, server_pool, unsupported, rpc_fault_case
     """Calls while the server is SIGKILLed and restarted, or SIGSTOPped and continued."""
     framework, kind, policy = _split_fault_case(rpc_fault_case)
     prof = rpc_profile(request.config.getoption("--profile"))
-    placement = rpc_placements(prof)[-1]
+    peer = request.config.getoption("--peer")
+    where, path = spots(prof, peer)
+    placement = where[-1]
     payload = GENERATORS["rpc"](0)
     seconds = prof.fault_seconds
     plan = FaultPlan(kind, policy, seconds=seconds, fault_at_s=seconds / 4, hold_s=seconds / 5)
@@ -359,11 +365,12 @@ def test_rpc_faults(benchmark, request, server_pool, unsupported, rpc_fault_case
               "fault": kind, "retry_policy": policy, "tls": False, "concurrency": 1,
               "seconds": plan.seconds, "hold_s": plan.hold_s,
               "attempt_timeout_s": plan.attempt_timeout_s,
-              "max_attempts": plan.max_attempts if policy == "app-retry" else 1}  # fmt: skip
+              "max_attempts": plan.max_attempts if policy == "app-retry" else 1,
+              "path": path}  # fmt: skip
     server_pool.close()
     os.sched_setaffinity(0, {placement.client_cpu})
     try:
-        result = run_fault(framework, payload, plan, server_cpu=placement.peer_cpu)
+        result = run_fault(framework, payload, plan, server_cpu=placement.peer_cpu, peer=peer)
     except Unsupported as exc:
         unsupported("rpc", framework, params, str(exc))
     finally:

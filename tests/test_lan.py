@@ -209,8 +209,10 @@ def test_rpc_calls_and_the_control_channel_across_two_namespaces(
     two_hosts: tuple[str, str, str], tmp_path: Path
 ) -> None:
     """`commbench peer` in B serves every RPC framework on its port plan; `commbench run
-    --suite rpc --peer` in A measures calls against them over the link; the control
-    channel pauses, resumes, kills and restarts a server; nothing outlives the peer."""
+    --suite rpc --peer` in A measures calls against them over the link, and a fault case
+    kills and restarts the peer's raw TCP server through the control channel; the
+    control channel pauses, resumes, kills and restarts a server; nothing outlives the
+    peer."""
     a, b, _ = two_hosts
     peer_at = f"{B_ADDR}:{RPC_PORT}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -226,7 +228,8 @@ def test_rpc_calls_and_the_control_channel_across_two_namespaces(
         assert peer.poll() is None, peer.stderr.read()
         done = subprocess.run(
             in_ns(a, "run", "--suite", "rpc", "--peer", peer_at, "--no-report",
-                  "--results-dir", str(tmp_path), "--", "-k", "test_rpc_latency and lan-rpc"),
+                  "--results-dir", str(tmp_path), "--", "-k",
+                  "(test_rpc_latency and lan-rpc) or tcp-kill-none"),
             cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -253,6 +256,13 @@ def test_rpc_calls_and_the_control_channel_across_two_namespaces(
     rows = [bench["extra_info"] for bench in doc["benchmarks"]]
     from commbench.rpc import FRAMEWORKS
 
+    (fault,) = [r for r in rows if r["params"]["measure"] == "faults"]
+    rows = [r for r in rows if r is not fault]
+    assert fault["params"]["path"] == "lan" and fault["params"]["fault"] == "kill"
+    m = fault["metrics"]
+    assert m["failed"] > 0 and m["errors"], m  # the kill on the peer was seen across the link
+    assert m["recovered_at_s"] is not None and m["recovered_at_s"] > m["fault_at_s"]
+    assert m["duplicates"] == 0 and m["executed_ids"] <= m["calls"]  # at most once
     assert sorted(r["subject"] for r in rows) == sorted(FRAMEWORKS)
     for r in rows:
         assert r["params"]["path"] == "lan" and r["params"]["placement"] == "lan"

@@ -7,7 +7,9 @@ PORT+1 and PORT+2 ZeroMQ, see :mod:`commbench.transports.peer`):
   and per reply over TCP: ``{"op": "list"}`` gives every framework's address or the
   reason it is not served; ``{"op": "kill"|"restart"|"pause"|"resume", "framework": F}``
   SIGKILLs, restarts on the same port, SIGSTOPs or SIGCONTs that framework's server
-  (the fault cases' actions, done on the peer's machine);
+  (the fault cases' actions, done on the peer's machine); ``ids-on``, ``ids`` (with
+  ``first_id``) and ``ids-off`` keep, read and drop the server's log of executed
+  request ids (duplicates under retries);
 - PORT+4 onwards: one server per framework, in the registry's order
   (:data:`PORT_PLAN`: grpc PORT+4, grpc-aio PORT+5, ... capnp PORT+12).
 
@@ -22,12 +24,15 @@ from __future__ import annotations
 import json
 import queue
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from commbench.rpc import FRAMEWORKS
 from commbench.rpc.process import PeerError, ServerProcess
+from commbench.rpc.service import read_ids
 
 CONTROL_OFFSET = 3
 FIRST_SERVER_OFFSET = 4
@@ -35,6 +40,7 @@ PORT_PLAN: dict[str, int] = {name: FIRST_SERVER_OFFSET + i for i, name in enumer
 """Framework -> its server's port, as an offset from the peer's port."""
 LAST_OFFSET = max(PORT_PLAN.values())
 ACTIONS = ("kill", "restart", "pause", "resume")
+ID_OPS = ("ids-on", "ids", "ids-off")
 CONTROL_TIMEOUT_S = 30.0
 
 
@@ -47,6 +53,7 @@ class RpcHost:
         self.state: dict[str, dict[str, Any]] = {n: {"state": "starting"} for n in PORT_PLAN}
         self.lock = threading.Lock()
         self.closed = False
+        self.tmp = tempfile.TemporaryDirectory(prefix="commbench-peer-rpc-")
         self.control = socket.create_server((host, port + CONTROL_OFFSET))
         # every server process is made by this one thread, which lives as long as the
         # host: PR_SET_PDEATHSIG fires when the *thread* that forked a child ends
@@ -99,6 +106,8 @@ class RpcHost:
             with self.lock:
                 return {"ok": True, "servers": json.loads(json.dumps(self.state))}
         name = request.get("framework")
+        if op in ID_OPS:
+            return self._ids(op, str(name), int(request.get("first_id", 0)))
         if op not in ACTIONS:
             return {"ok": False, "error": f"unknown op {op!r} (list, {', '.join(ACTIONS)})"}
         with self.lock:
@@ -116,6 +125,32 @@ class RpcHost:
                 "address": server.address,
             }
         return {"ok": True, "op": op, "framework": name, "took_s": time.perf_counter() - start}
+
+    def _ids(self, op: str, name: str, first_id: int) -> dict[str, Any]:
+        """The fault cases' id log on this side: ``ids-on`` restarts the server with an
+        id log (not kept otherwise: a write per call is not part of a plain call),
+        ``ids`` reads how many times each id from *first_id* on was executed,
+        ``ids-off`` restarts the server without the log."""
+        with self.lock:
+            server = self.servers.get(name)
+        if server is None:
+            return {"ok": False, "error": f"no server for framework {name!r}"}
+        path = str(Path(self.tmp.name) / f"{name}.ids")
+        if op == "ids":
+            executed = read_ids(path) if Path(path).exists() else {}
+            return {"ok": True, "executed": [[i, n] for i, n in executed.items() if i >= first_id]}
+        if op == "ids-on":
+            Path(path).unlink(missing_ok=True)
+            server.options["ids_file"] = path
+        else:
+            server.options.pop("ids_file", None)
+        try:
+            self._in_spawner(server.restart)
+        except (PeerError, OSError, queue.Empty) as exc:
+            return {"ok": False, "error": f"{op} {name}: {type(exc).__name__}: {exc}"}
+        with self.lock:
+            self.state[name] = {"state": "up", "address": server.address}
+        return {"ok": True, "op": op, "framework": name}
 
     def _serve_control(self) -> None:
         while True:
@@ -147,6 +182,7 @@ class RpcHost:
         for server in servers:
             server.stop()
         self.jobs.put((None, None))
+        self.tmp.cleanup()
 
     def __enter__(self) -> RpcHost:
         return self
@@ -169,8 +205,8 @@ class Control:
         self.sock = socket.create_connection(control_address(peer), timeout=timeout_s)
         self.stream = self.sock.makefile("rwb")
 
-    def ask(self, op: str, framework: str | None = None) -> dict[str, Any]:
-        request = {"op": op, **({"framework": framework} if framework else {})}
+    def ask(self, op: str, framework: str | None = None, **extra: Any) -> dict[str, Any]:
+        request = {"op": op, **({"framework": framework} if framework else {}), **extra}
         self.stream.write(json.dumps(request).encode() + b"\n")
         self.stream.flush()
         line = self.stream.readline()
@@ -222,3 +258,58 @@ class RemoteServer:
 
     def stop(self, grace_s: float = 5.0) -> None:
         pass
+
+
+class RemoteFaultServer:
+    """A framework's server on the peer, driven through the control channel as the fault
+    harness drives a local :class:`ServerProcess` (kill, restart, pause, resume), with
+    its executed-id log kept on the peer for the run (a context manager)."""
+
+    def __init__(self, peer: str, framework: str) -> None:
+        from commbench.rpc import Unsupported
+
+        self.peer, self.framework = peer, framework
+        try:
+            self.control = Control(peer)
+        except OSError as exc:
+            raise Unsupported(f"peer {peer}: no RPC control channel ({exc})") from None
+        try:
+            self._ask("ids-on")
+            self.address = self._ask("list")["servers"][framework]["address"]
+        except (PeerError, KeyError) as exc:
+            self.control.close()
+            raise Unsupported(f"on the peer: {exc}") from None
+
+    def _ask(self, op: str, **extra: Any) -> dict[str, Any]:
+        reply = self.control.ask(op, self.framework if op != "list" else None, **extra)
+        if not reply.get("ok"):
+            raise PeerError(f"peer {self.peer}: {reply.get('error')}")
+        return reply
+
+    def kill(self) -> None:
+        self._ask("kill")
+
+    def restart(self) -> None:
+        self._ask("restart")
+
+    def pause(self) -> None:
+        self._ask("pause")
+
+    def resume(self) -> None:
+        self._ask("resume")
+
+    def executed(self, first_id: int) -> dict[int, int]:
+        """How many times the peer's server executed each request id from *first_id* on."""
+        return {int(i): int(n) for i, n in self._ask("ids", first_id=first_id)["executed"]}
+
+    def close(self) -> None:
+        try:
+            self._ask("ids-off")  # also brings a killed or paused server back
+        finally:
+            self.control.close()
+
+    def __enter__(self) -> RemoteFaultServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
