@@ -115,3 +115,23 @@ def test_capnp_read_by_value_and_by_reference() -> None:
         opened.client.close()
         opened.server.stop()
     assert opened.server.process.returncode is not None
+
+
+def test_capnp_server_stops_quietly_with_a_client_connected(tmp_path) -> None:
+    """SIGTERM while a connection is open: exit status 0 and nothing on stderr (pycapnp
+    cancels the connection's task as the loop shuts down)."""
+    from commbench.corpus import GENERATORS
+    from commbench.rpc.capnp_rpc import connect
+    from commbench.rpc.process import ServerProcess
+
+    with open(tmp_path / "server.log", "w") as log:
+        server = ServerProcess("capnp", log=log)
+        try:
+            client = connect(server.address, {})
+            bound = client.bind(GENERATORS["rpc"](0))
+            bound.check(bound.call(1), 1)
+        finally:
+            server.stop()
+        client.close()
+    assert server.process.returncode == 0
+    assert (tmp_path / "server.log").read_text() == ""

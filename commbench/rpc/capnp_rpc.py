@@ -88,7 +88,9 @@ def serve(listen: str, options: dict[str, Any], ready: Callable[[dict[str, Any]]
     host, _, port = listen.rpartition(":")
 
     async def connection(stream: Any) -> None:
-        await capnp.TwoPartyServer(stream, bootstrap=Bench(options)).on_disconnect()
+        # SIGTERM: the loop shuts down and cancels this; nothing to report
+        with contextlib.suppress(asyncio.CancelledError):
+            await capnp.TwoPartyServer(stream, bootstrap=Bench(options)).on_disconnect()
 
     async def main() -> None:
         server = await capnp.AsyncIoStream.create_server(connection, host, int(port))

@@ -70,7 +70,7 @@ FULL = RpcProfile(
     reference_calls=3000,
     codec_seconds=0.5,
     fault_frameworks=("tcp", "zmq", "grpc", "grpc-aio", "connect-proto", "connect-json",
-                      "jsonrpc"),
+                      "jsonrpc", "capnp"),
     fault_seconds=3.0,
     byref_frameworks=("tcp", "grpc"),
     byref_sizes_bytes=tuple(64 * 4**k for k in range(11)),  # 64 B .. 64 MiB
