@@ -323,7 +323,7 @@ register(
         knobs=("rpc",),
         libraries=("grpcio", "connect-python", "uvicorn", "httpx", "thriftpy2", "pycapnp"),
         components="commbench.doctor:rpc_components",
-        expected_s={"quick": 130, "full": 900},
+        expected_s={"quick": 150, "full": 900},
     )
 )
 register(
