@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from commbench.rpc.cases import (
     load_cases,
     rpc_payloads,
     rpc_placements,
+    spots,
 )
 from commbench.rpc.faults import KINDS, POLICIES, FaultPlan, run_fault
 from commbench.rpc.loadgen import closed_loop_load, open_loop
@@ -43,17 +45,27 @@ _CASES = pytest.StashKey[dict]()
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     prof = rpc_profile(metafunc.config.getoption("--profile"))
+    peer = metafunc.config.getoption("--peer")
     for name, make in (("rpc_case", latency_cases), ("rpc_load_case", load_cases)):
         if name in metafunc.fixturenames:
-            found = make(prof)
+            found = make(prof, peer)
             metafunc.config.stash.setdefault(_CASES, {}).update({c.id: c for c in found})
             ids = [c.id for c in found]
             metafunc.parametrize(name, ids, ids=ids, indirect=True)
+    if peer:  # LAN: calls, load and faults against the peer's servers; the rest: loopback
+        for name in ("rpc_byref_case", "rpc_tls_case"):
+            if name in metafunc.fixturenames:
+                metafunc.parametrize(name, [], ids=[])
+        if "rpc_fault_case" in metafunc.fixturenames:
+            ids = fault_cases(prof)
+            metafunc.parametrize("rpc_fault_case", ids, ids=ids)
+        return
     if "rpc_byref_case" in metafunc.fixturenames:
         ids = [f"{f}-{a}" for f in prof.byref_frameworks for a in ACCESS]
         metafunc.parametrize("rpc_byref_case", ids, ids=ids)
     if "rpc_tls_case" in metafunc.fixturenames:
-        ids = [f"{f}-{'tls' if on else 'plain'}" for f in TLS_FRAMEWORKS for on in (False, True)]
+        ids = [f"{f}-{'tls' if on else 'plain'}" for f in prof.tls_frameworks
+               for on in (False, True)]  # fmt: skip
         metafunc.parametrize("rpc_tls_case", ids, ids=ids)
     if "rpc_fault_case" in metafunc.fixturenames:
         ids = fault_cases(prof)
@@ -79,8 +91,8 @@ def rpc_load_case(request: pytest.FixtureRequest) -> LoadCase:
 
 
 @pytest.fixture(scope="module")
-def server_pool():
-    pool = ServerPool()
+def server_pool(request: pytest.FixtureRequest):
+    pool = ServerPool(request.config.getoption("--peer"))
     yield pool
     pool.close()
 
@@ -199,7 +211,9 @@ def test_rpc_load(benchmark, request, server_pool, unsupported, rpc_load_case: L
             "calls_per_s": result.calls_per_s,
             "late_calls": result.late_calls,
             "client_cpu_s_per_call": result.client_cpu_s / attempts,
-            "server_cpu_s_per_call": (result.server_cpu_s or 0.0) / attempts,
+            "server_cpu_s_per_call": None
+            if result.server_cpu_s is None
+            else result.server_cpu_s / attempts,
             "elapsed_s": result.elapsed_s,
         },
     )
@@ -238,6 +252,8 @@ def _reference_label(benchmark, subject: str, params: dict, metrics: dict, toler
 
 def test_rpc_reference_grpc(benchmark, request, server_pool, unsupported) -> None:
     """gRPC unary call against a minimal hand-written grpcio client and server (10%)."""
+    if request.config.getoption("--peer"):
+        pytest.skip("LAN run: the references are measured on loopback only")
     prof = rpc_profile(request.config.getoption("--profile"))
     placement = rpc_placements(prof)[-1]
     payload = GENERATORS["rpc"](0)
@@ -281,6 +297,8 @@ def test_rpc_reference_tcp(benchmark, request, server_pool, payload_name: str) -
     from commbench.rpc.msgpack_call import packb
     from commbench.transports import TRANSPORTS
 
+    if request.config.getoption("--peer"):
+        pytest.skip("LAN run: the references are measured on loopback only")
     prof = rpc_profile(request.config.getoption("--profile"))
     placement = rpc_placements(prof)[-1]
     payload = rpc_payloads(prof).get(payload_name) or sweep_payload(10_000)
@@ -336,7 +354,9 @@ def test_rpc_faults(benchmark, request, server_pool, unsupported, rpc_fault_case
     """Calls while the server is SIGKILLed and restarted, or SIGSTOPped and continued."""
     framework, kind, policy = _split_fault_case(rpc_fault_case)
     prof = rpc_profile(request.config.getoption("--profile"))
-    placement = rpc_placements(prof)[-1]
+    peer = request.config.getoption("--peer")
+    where, path = spots(prof, peer)
+    placement = where[-1]
     payload = GENERATORS["rpc"](0)
     seconds = prof.fault_seconds
     plan = FaultPlan(kind, policy, seconds=seconds, fault_at_s=seconds / 4, hold_s=seconds / 5)
@@ -345,11 +365,12 @@ def test_rpc_faults(benchmark, request, server_pool, unsupported, rpc_fault_case
               "fault": kind, "retry_policy": policy, "tls": False, "concurrency": 1,
               "seconds": plan.seconds, "hold_s": plan.hold_s,
               "attempt_timeout_s": plan.attempt_timeout_s,
-              "max_attempts": plan.max_attempts if policy == "app-retry" else 1}  # fmt: skip
+              "max_attempts": plan.max_attempts if policy == "app-retry" else 1,
+              "path": path}  # fmt: skip
     server_pool.close()
     os.sched_setaffinity(0, {placement.client_cpu})
     try:
-        result = run_fault(framework, payload, plan, server_cpu=placement.peer_cpu)
+        result = run_fault(framework, payload, plan, server_cpu=placement.peer_cpu, peer=peer)
     except Unsupported as exc:
         unsupported("rpc", framework, params, str(exc))
     finally:
@@ -428,30 +449,51 @@ def test_rpc_byref(benchmark, request, server_pool, unsupported, rpc_byref_case:
 
 # ------------------------------------------------------------------ TLS
 
-TLS_FRAMEWORKS = ("grpc", "jsonrpc")
-
 
 @pytest.fixture(scope="module")
-def tls_material(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A private CA and a certificate for 127.0.0.1, made for this run (trustme)."""
-    return make_tls(tmp_path_factory.mktemp("rpc-tls"))
+def tls_material(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """(material, where it comes from, the user's error or None).
+
+    The user's files (``--rpc-tls-cert/--rpc-tls-key/--rpc-tls-ca``), checked first:
+    unreadable or mismatched material is one line on stderr and a user error of the run
+    (exit status 2), and the TLS cases are unsupported rows; the rest is still measured.
+    Without them, a private CA and a certificate for 127.0.0.1 made for this run (trustme).
+    """
+    from commbench.errors import UserError
+    from commbench.pytest_plugin import USER_ERRORS
+    from commbench.rpc.tls import USER_OPTIONS, user_tls
+
+    given = {k: request.config.getoption(f"--rpc-tls-{k}") for k in USER_OPTIONS}
+    try:
+        mine = user_tls(**given)
+    except UserError as exc:
+        if str(exc) not in request.config.stash[USER_ERRORS]:  # commbench run found it first
+            sys.stderr.write(f"commbench: error: {exc}\n")
+            request.config.stash[USER_ERRORS].append(str(exc))
+        return None, "given by the user (unusable)", str(exc)
+    if mine is not None:
+        return mine, "given by the user (--rpc-tls-cert/-key/-ca)", None
+    return make_tls(tmp_path_factory.mktemp("rpc-tls")), "trustme CA, made at run time", None
 
 
 def test_rpc_tls(benchmark, request, server_pool, unsupported, tls_material, rpc_tls_case: str):
-    """The same calls with TLS off and on (gRPC over HTTP/2, JSON-RPC over HTTP/1.1)."""
+    """The same calls with TLS off and on (gRPC over HTTP/2, Connect, JSON-RPC over HTTP/1.1)."""
     framework, _, mode = rpc_tls_case.rpartition("-")
     on = mode == "tls"
+    material, source, problem = tls_material
     prof = rpc_profile(request.config.getoption("--profile"))
     placement = rpc_placements(prof)[-1]
     payload = GENERATORS["rpc"](0)
     params = {"framework": framework, "encoding": FRAMEWORKS[framework].encoding,
               "payload": "rpc", "size_bytes": compact_json_size(payload.value),
               "placement": placement.name, "measure": "tls", "tls": on,
-              "certificates": "trustme CA, made at run time" if on else None,
+              "certificates": source if on else None,
               "concurrency": 1, "connections": 1}  # fmt: skip
+    if on and problem:
+        unsupported("rpc", framework, params, f"TLS material: {problem}")
     server_pool.close()
     try:
-        pair = open_pair(framework, placement, {"tls": tls_material} if on else {})
+        pair = open_pair(framework, placement, {"tls": material} if on else {})
     except Unsupported as exc:
         unsupported("rpc", framework, params, str(exc))
     try:

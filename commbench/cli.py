@@ -67,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except UserError as exc:
             print(f"commbench: error: {exc}", file=sys.stderr)
             user_errors.append(str(exc))
+    user_errors += _check_rpc_tls(args)
     storage = Path(args.results_dir).resolve()
     run_id = f"commbench-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
     suites = [families.FAMILIES[s] for s in args.suite]
@@ -100,6 +101,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         *(["--keep-raw-samples"] if getattr(args, "keep_raw_samples", False) else []),
         *([f"--messaging-profile={args.messaging_profile}"] if args.messaging_profile else []),
         *([f"--ledger-dir={Path(args.ledger_dir).resolve()}"] if args.ledger_dir else []),
+        *[
+            f"--rpc-tls-{k}={v}"
+            for k in ("cert", "key", "ca")
+            if (v := getattr(args, f"rpc_tls_{k}", None))
+        ],
         *args.pytest_args,
     ]
     status, interrupted = _run_child(command)
@@ -130,6 +136,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         if error not in user_errors:  # those were printed before the run
             print(f"commbench: error: {error}", file=sys.stderr)
     return exit_status(interrupted=interrupted, pytest_status=status, user_errors=len(errors))
+
+
+def _check_rpc_tls(args: argparse.Namespace) -> list[str]:
+    """The user's rpc TLS material, checked before the run: the error (printed) or []. The
+    material still goes to pytest, whose rpc TLS cases then become unsupported rows."""
+    from commbench.rpc.tls import user_tls
+
+    given = {k: getattr(args, f"rpc_tls_{k}", None) for k in ("cert", "key", "ca")}
+    try:
+        user_tls(**given)
+    except UserError as exc:
+        print(f"commbench: error: {exc}", file=sys.stderr)
+        return [str(exc)]
+    return []
 
 
 def exit_status(*, interrupted: bool, pytest_status: int, user_errors: int) -> int:
@@ -293,12 +313,18 @@ def cmd_peer(args: argparse.Namespace) -> int:
             f"--listen {args.listen} is not a loopback address: binding it exposes the peer "
             "to the network; add --allow-non-loopback to do so on purpose"
         )
+    from commbench.messaging.remote import BROKER_PORT_OFFSET
+    from commbench.rpc.lan import CONTROL_OFFSET, PORT_PLAN
+
     host, port = parse_host_port(args.listen)
     _check_free(host, port)
+    _check_free(host, port + CONTROL_OFFSET)
+    first, last = min(PORT_PLAN.values()), max(PORT_PLAN.values())
     print(
         f"commbench peer: TCP and UDP echo on {host}:{port}, ZeroMQ REP on port {port + 1} "
-        f"and PULL on port {port + 2}, messaging brokers on request on port {port + 3} "
-        "(Ctrl-C to stop)",
+        f"and PULL on port {port + 2}, RPC control on port {port + CONTROL_OFFSET}, RPC "
+        f"servers on ports {port + first}-{port + last}, messaging brokers on request on "
+        f"port {port + BROKER_PORT_OFFSET} (Ctrl-C to stop)",
         file=sys.stderr,
     )
     # the peer prints its own one-line error if it cannot serve after all
@@ -381,17 +407,22 @@ def _add_protocols(parser: argparse.ArgumentParser) -> None:
 
 
 def _listen_address(text: str) -> str:
-    """``peer --listen``: HOST:PORT with PORT in 1..65533 (ZeroMQ takes PORT+1 and PORT+2)."""
+    """``peer --listen``: HOST:PORT with room above PORT for ZeroMQ (PORT+1, PORT+2), the
+    RPC control channel and the RPC servers (:mod:`commbench.rpc.lan`'s port plan) and the
+    messaging brokers' control (:mod:`commbench.messaging.remote`)."""
+    from commbench.messaging.remote import BROKER_PORT_OFFSET
+    from commbench.rpc.lan import LAST_OFFSET as RPC_LAST_OFFSET
     from commbench.transports.sockets import PEER_PORTS, parse_host_port
 
     try:
         _, port = parse_host_port(text, port_required=True)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if port + PEER_PORTS - 1 > 65535:
+    last = max(PEER_PORTS - 1, RPC_LAST_OFFSET, BROKER_PORT_OFFSET)
+    if port + last > 65535:
         raise argparse.ArgumentTypeError(
-            f"port {port}: the peer also listens on PORT+1 and PORT+2, so PORT must be at most "
-            f"{65536 - PEER_PORTS}"
+            f"port {port}: the peer also listens on PORT+1 to PORT+{last} (ZeroMQ, the RPC "
+            f"servers, the brokers' control), so PORT must be at most {65535 - last}"
         )
     return text
 
@@ -480,6 +511,15 @@ def build_parser(*, protocols: bool = True) -> argparse.ArgumentParser:
         help="where the messaging streams' per-message records go "
         "(default: <results-dir>/ledgers/<run id>)",
     )
+    for role, what in (("cert", "certificate the RPC servers present"),
+                       ("key", "private key of --rpc-tls-cert"),
+                       ("ca", "CA certificate the RPC clients trust")):  # fmt: skip
+        run.add_argument(
+            f"--rpc-tls-{role}",
+            metavar="FILE",
+            help=f"rpc TLS cases: the {what} (PEM; cert, key and ca together, naming "
+            "127.0.0.1), instead of a CA made at run time",
+        )
     _add_plugin_option(run)
     run.add_argument(
         "--results-dir",

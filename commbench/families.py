@@ -321,11 +321,15 @@ register(
         name="rpc",
         title="RPC",
         bench_modules=("bench/test_rpc.py",),
-        rows=(RowFamily("rpc", "RPC", builders=f"{_R}.rpc:BUILDERS"),),
+        rows=(
+            RowFamily(
+                "rpc", "RPC", builders=f"{_R}.rpc:BUILDERS", across=f"{_R}.rpc:ACROSS_BUILDERS"
+            ),
+        ),
         knobs=("rpc",),
-        libraries=("grpcio", "connect-python", "uvicorn", "httpx", "thriftpy2"),
+        libraries=("grpcio", "connect-python", "uvicorn", "httpx", "thriftpy2", "pycapnp"),
         components="commbench.doctor:rpc_components",
-        expected_s={"quick": 130, "full": 900},
+        expected_s={"quick": 150, "full": 900},
     )
 )
 register(

@@ -77,6 +77,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the suites the user named: a component they need that is missing is a user "
         "error; under --suite all it is an unsupported row only",
     )
+    for role, what in (("cert", "certificate (PEM) the RPC servers present"),
+                       ("key", "private key (PEM) of --rpc-tls-cert"),
+                       ("ca", "CA certificate (PEM) the RPC clients trust")):  # fmt: skip
+        group.addoption(
+            f"--rpc-tls-{role}",
+            default=None,
+            metavar="FILE",
+            help=f"rpc TLS cases: the {what}, instead of a CA made at run time "
+            "(give cert, key and ca together; the certificate must name 127.0.0.1)",
+        )
     group.addoption(
         "--keep-raw-samples",
         action="store_true",

@@ -200,3 +200,72 @@ def test_peer_on_a_port_in_use_is_one_line_and_status_2() -> None:
         done.stderr
         == f"commbench: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     )
+
+
+RPC_PORT = 7831
+
+
+def test_rpc_calls_and_the_control_channel_across_two_namespaces(
+    two_hosts: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """`commbench peer` in B serves every RPC framework on its port plan; `commbench run
+    --suite rpc --peer` in A measures calls against them over the link, and a fault case
+    kills and restarts the peer's raw TCP server through the control channel; the
+    control channel pauses, resumes, kills and restarts a server; nothing outlives the
+    peer."""
+    a, b, _ = two_hosts
+    peer_at = f"{B_ADDR}:{RPC_PORT}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    peer = subprocess.Popen(
+        in_ns(b, "peer", "--listen", peer_at, "--allow-non-loopback"),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)
+        assert peer.poll() is None, peer.stderr.read()
+        done = subprocess.run(
+            in_ns(a, "run", "--suite", "rpc", "--peer", peer_at, "--no-report",
+                  "--results-dir", str(tmp_path), "--", "-k",
+                  "(test_rpc_latency and lan-rpc) or tcp-kill-none"),
+            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        control = subprocess.run(
+            ["ip", "netns", "exec", a, sys.executable, str(ROOT / "tests" / "lan_rpc_control.py"),
+             peer_at],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert control.returncode == 0, control.stdout + control.stderr
+        assert "CONTROL OK" in control.stdout
+    finally:
+        peer.terminate()
+        peer.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    left = "?"
+    while time.monotonic() < deadline:  # the RPC servers die with the peer
+        left = subprocess.run(["ip", "netns", "pids", b], capture_output=True, text=True).stdout
+        if not left.strip():
+            break
+        time.sleep(0.2)
+    assert not left.strip(), f"processes left in the peer's namespace: {left}"
+    [saved] = tmp_path.glob("*/*.json")
+    doc = json.loads(saved.read_text())
+    rows = [bench["extra_info"] for bench in doc["benchmarks"]]
+    from commbench.rpc import FRAMEWORKS
+
+    (fault,) = [r for r in rows if r["params"]["measure"] == "faults"]
+    rows = [r for r in rows if r is not fault]
+    assert fault["params"]["path"] == "lan" and fault["params"]["fault"] == "kill"
+    m = fault["metrics"]
+    assert m["failed"] > 0 and m["errors"], m  # the kill on the peer was seen across the link
+    assert m["recovered_at_s"] is not None and m["recovered_at_s"] > m["fault_at_s"]
+    assert m["duplicates"] == 0 and m["executed_ids"] <= m["calls"]  # at most once
+    assert sorted(r["subject"] for r in rows) == sorted(FRAMEWORKS)
+    for r in rows:
+        assert r["params"]["path"] == "lan" and r["params"]["placement"] == "lan"
+        assert r["metrics"]["calls"] > 0 and r["metrics"]["failed"] == 0
+        assert r["metrics"]["p50_ns"] > 0
+    assert doc["commbench"]["peer"] == peer_at

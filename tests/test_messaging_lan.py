@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from commbench.messaging.remote import BROKER_PORT_OFFSET
+
 pytestmark = pytest.mark.privileged
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +113,8 @@ def test_brokers_on_the_peer_carry_streams_and_faults(two_hosts, tmp_path: Path)
                 a,
                 sys.executable,
                 "-c",
-                f"import socket; socket.create_connection(('{B_ADDR}', {PORT + 3}), 1)",
+                "import socket; "
+                f"socket.create_connection(('{B_ADDR}', {PORT + BROKER_PORT_OFFSET}), 1)",
             )
             if probe.returncode == 0:
                 break

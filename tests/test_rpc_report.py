@@ -1,7 +1,8 @@
 """The rpc report section on a small committed result file (tests/data/rpc_small.json).
 
-The file is a quick run of bench/test_rpc.py with each benchmark's raw samples thinned
-to 40, so it stays small; every builder must render from it, and none from nothing.
+The file is a quick run of bench/test_rpc.py as `commbench run --suite rpc --profile quick`
+wrote it (latency as HdrHistograms, raw samples only under 100 rounds), saved without
+indentation so it stays small; every builder must render from it, and none from nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ EXPECTED_TITLES = (
     "calls under server faults",
     "faults, duplicates",
     "TLS",
-    "not measured",
 )
 
 
@@ -85,3 +85,53 @@ def test_no_rows_no_blocks(context) -> None:
     empty = rows.iloc[0:0]
     for builder in rpc.BUILDERS[:-1]:  # the last reads the file's unsupported list
         assert builder(empty, ctx) == [], builder.__name__
+
+
+def test_several_runs_side_by_side(tmp_path: Path) -> None:
+    """Two result files: one figure each for latency and load with a colour per run; the
+    per-run figures give way to them and the per-run tables stay."""
+    import shutil
+    from dataclasses import replace
+
+    from commbench.results import flat
+
+    other = tmp_path / "second.json"
+    shutil.copy(DATA, other)
+    runs = [load_run(DATA), load_run(other)]
+    table = tidy(runs)
+    contexts = [RunContext(run, i, False, table) for i, run in enumerate(runs)]
+    rows = flat(table[table["family"] == "rpc"])
+    blocks = [block for build in rpc.ACROSS_BUILDERS for block in build(rows, contexts)]
+    assert [b.title for b in blocks] == [
+        "RPC: call latency against size, every run",
+        "RPC: throughput against latency, every run",
+    ]
+    for block in blocks:
+        assert block.html.count("<img") == 1
+        assert all(ctx.describe() in block.html for ctx in contexts)
+    mine = rows[rows["file"] == str(runs[0].path)]
+    assert rpc.BUILDERS[0](mine, contexts[0]) == []  # latency figure: drawn across runs
+    assert rpc.BUILDERS[1](mine, contexts[0])  # its table stays
+    assert rpc.BUILDERS[0](mine, replace(contexts[0], draw=True))  # alone, it draws
+    one = flat(tidy(runs[:1]))
+    assert [b for build in rpc.ACROSS_BUILDERS for b in build(one.iloc[0:0], contexts)] == []
+
+
+def test_the_rpc_report_draws_through_the_plotting_helpers_only() -> None:
+    sources = Path(rpc.__file__).parent.glob("*.py")
+    for source in sources:
+        text = source.read_text()
+        assert "import matplotlib.pyplot" not in text and "plt." not in text, source.name
+
+
+def test_what_was_not_measured_is_said_with_its_reason(context) -> None:
+    from dataclasses import replace
+
+    rows, ctx = context
+    block = dict(ctx.run.commbench)
+    block["unsupported"] = [*block.get("unsupported", []),
+                            {"family": "rpc", "subject": "thrift", "params": {},
+                             "reason": "no Thrift struct for payload github"}]  # fmt: skip
+    run = replace(ctx.run, commbench=block)
+    (note,) = rpc.unsupported_note(rows, replace(ctx, run=run))
+    assert note.title == "RPC: not measured" and "no Thrift struct for payload github" in note.html

@@ -1,7 +1,7 @@
 """Brokers on the LAN peer: ``commbench peer`` starts them there, the harness drives them.
 
 The peer serves a small control protocol (one JSON object per line, one reply per
-request) on its broker port (``commbench peer``'s port + 3). A request names an
+request) on its broker port (``commbench peer``'s port + 13). A request names an
 operation: ``start`` (a broker of :data:`commbench.messaging.brokers.BROKERS` with
 options from :data:`ALLOWED_OPTIONS` only, listening on the peer's own address),
 ``kill``, ``restart``, ``pause``, ``resume``, ``stop`` and ``info``, for the broker
@@ -27,7 +27,8 @@ from typing import Any
 
 from commbench.messaging import Unsupported
 
-BROKER_PORT_OFFSET = 3
+BROKER_PORT_OFFSET = 13
+"""After ZeroMQ's (+1, +2) and the RPC plan's (+3 to +12, :mod:`commbench.rpc.lan`)."""
 LAN_BROKERS = ("nats", "redis", "mosquitto")
 ALLOWED_OPTIONS = ("jetstream", "sync_interval", "appendonly", "appendfsync")
 REPLY_TIMEOUT_S = 60.0  # a start waits for the broker's ready check (30 s at most)

@@ -91,9 +91,9 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework("grpc-aio", "grpc_aio", "gRPC (grpcio, asyncio server)", "protobuf",
                   codec="protobuf", requires=("grpc",), tls=True, multiplexed=True),
         Framework("connect-proto", "connect", "Connect (connect-python, protobuf)", "protobuf",
-                  {"json": False}, codec="protobuf", requires=_CONNECT),
+                  {"json": False}, codec="protobuf", requires=_CONNECT, tls=True),
         Framework("connect-json", "connect", "Connect (connect-python, JSON)", "json",
-                  {"json": True}, codec="protobuf-json", requires=_CONNECT),
+                  {"json": True}, codec="protobuf-json", requires=_CONNECT, tls=True),
         Framework("jsonrpc", "jsonrpc", "JSON-RPC 2.0 over HTTP/1.1 (uvicorn, httpx)", "json",
                   codec="json", requires=("uvicorn", "httpx", "orjson"), tls=True),
         Framework("zmq", "zmq_reqrep", "ZeroMQ REQ/REP + msgpack", "msgpack",
@@ -102,8 +102,8 @@ FRAMEWORKS: dict[str, Framework] = {
                   codec="msgpack", requires=("msgpack",), one_call_per_connection=True),
         Framework("thrift", "thrift_rpc", "Thrift (thriftpy2, binary protocol)", "thrift-binary",
                   codec="thrift", requires=("thriftpy2",), one_call_per_connection=True),
-        Framework("capnp", "missing", "Cap'n Proto RPC (pycapnp)", "capnp",
-                  {"reason": "pycapnp adapter not written yet"}, requires=("capnp",)),
+        Framework("capnp", "capnp_rpc", "Cap'n Proto RPC (pycapnp, asyncio)", "capnp",
+                  codec="capnp", requires=("capnp",)),
     )
 }  # fmt: skip
 """Framework name -> :class:`Framework`: benchmarks, tests and the report read this."""

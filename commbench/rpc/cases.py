@@ -31,6 +31,7 @@ class Case:
     placement: Placement
     payload: Payload
     size_bytes: int  # compact JSON bytes of the document (the corpus's size measure)
+    path: str = "localhost"  # or "lan": calls to `commbench peer`'s servers (--peer)
 
     @property
     def id(self) -> str:
@@ -48,7 +49,7 @@ class Case:
             "placement": self.placement.name,
             "client_cpu": self.placement.client_cpu,
             "server_cpu": self.placement.peer_cpu,
-            "path": "localhost",
+            "path": self.path,
             "measure": "latency",
             "tls": False,
             "concurrency": 1,
@@ -56,14 +57,24 @@ class Case:
         }
 
 
-def latency_cases(prof: RpcProfile) -> list[Case]:
+def spots(prof: RpcProfile, peer: str | None) -> tuple[list[Placement], str]:
+    """Placements and path: the profile's on loopback, or the LAN's with ``--peer``."""
+    if peer:
+        from commbench.transports.cases import lan_placement
+
+        return [lan_placement()], "lan"
+    return rpc_placements(prof), "localhost"
+
+
+def latency_cases(prof: RpcProfile, peer: str | None = None) -> list[Case]:
     """Grouped by framework and placement, so one server runs at a time."""
     payloads = rpc_payloads(prof)
     sizes = {name: compact_json_size(p.value) for name, p in payloads.items()}
+    where, path = spots(prof, peer)
     return [
-        Case(framework, placement, payload, sizes[name])
+        Case(framework, placement, payload, sizes[name], path)
         for framework in FRAMEWORKS.values()
-        for placement in rpc_placements(prof)
+        for placement in where
         for name, payload in payloads.items()
     ]
 
@@ -77,6 +88,7 @@ class LoadCase:
     payload: Payload
     size_bytes: int
     concurrency: int | None  # None: open loop at a fraction of the measured maximum
+    path: str = "localhost"
 
     @property
     def id(self) -> str:
@@ -92,7 +104,7 @@ class LoadCase:
             "placement": self.placement.name,
             "client_cpu": self.placement.client_cpu,
             "server_cpu": self.placement.peer_cpu,
-            "path": "localhost",
+            "path": self.path,
             "measure": "open-loop" if self.concurrency is None else "concurrency",
             "tls": False,
         }
@@ -101,14 +113,15 @@ class LoadCase:
 LOAD_PAYLOAD = "rpc"
 
 
-def load_cases(prof: RpcProfile) -> list[LoadCase]:
+def load_cases(prof: RpcProfile, peer: str | None = None) -> list[LoadCase]:
     """Concurrency levels then the open loop, per framework, on the widest placement."""
     payload = GENERATORS[LOAD_PAYLOAD](0)
     size = compact_json_size(payload.value)
-    placement = rpc_placements(prof)[-1]  # cross-core where there are two cores
+    where, path = spots(prof, peer)
+    placement = where[-1]  # cross-core where there are two cores
     levels: list[int | None] = [*prof.concurrency, None]
     return [
-        LoadCase(framework, placement, payload, size, level)
+        LoadCase(framework, placement, payload, size, level, path)
         for framework in FRAMEWORKS.values()
         for level in levels
     ]

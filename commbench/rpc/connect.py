@@ -3,7 +3,8 @@
 The same generated stubs carry protobuf (``application/proto``) or JSON
 (``application/json``, protobuf's JSON mapping) depending on ``options["json"]``:
 the lecture's "JSON for RPC is very inefficient", measured on one stack.
-Compression is off both ways, as for every other framework.
+Compression is off both ways, as for every other framework. With ``options["tls"]``
+(cert, key, ca paths) uvicorn serves HTTPS and the client trusts only that CA.
 """
 
 from __future__ import annotations
@@ -37,6 +38,18 @@ def serve(listen: str, options: dict[str, Any], ready: Callable[[dict[str, Any]]
     run_asgi(app, listen, options, ready)
 
 
+def _transport(tls: dict[str, str] | None) -> Any:
+    """pyqwest's shared default transport, or with TLS one that trusts only the run's CA
+    (no system certificates; HTTP/1.1 as without TLS, uvicorn's h11 offers nothing else)."""
+    import pyqwest
+
+    if not tls:
+        return None
+    with open(tls["ca"], "rb") as f:
+        ca = f.read()
+    return pyqwest.SyncHTTPTransport(tls_ca_cert=ca, http_version=pyqwest.HTTPVersion.HTTP1)
+
+
 class Client:
     def __init__(self, address: dict[str, Any], options: dict[str, Any]) -> None:
         import connectrpc
@@ -49,11 +62,12 @@ class Client:
             accept_compression=(),
             read_max_bytes=proto_call.MAX_MESSAGE_BYTES,
             timeout_ms=int(options.get("timeout_s", 30.0) * 1000),
-            http_client=pyqwest.SyncClient(),
+            http_client=pyqwest.SyncClient(_transport(options.get("tls"))),
         )
         self.info = {
             "connect_python_version": getattr(connectrpc, "__version__", "?"),
             "codec": "json" if options.get("json") else "proto",
+            "tls": bool(options.get("tls")),
         }
 
     def bind(self, payload: Payload) -> Bound:

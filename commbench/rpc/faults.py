@@ -199,19 +199,24 @@ def _fault_thread(
 
 
 def run_fault(framework_name: str, payload: Any, plan: FaultPlan, *,
-              server_cpu: int | None = None, first_id: int = 1) -> FaultResult:  # fmt: skip
-    """One fault run against a fresh server of *framework_name*; see the module docstring."""
+              server_cpu: int | None = None, first_id: int = 1,
+              peer: str | None = None) -> FaultResult:  # fmt: skip
+    """One fault run against a fresh server of *framework_name*; see the module docstring.
+
+    With *peer* (``commbench peer`` on a LAN) the server is the peer's, killed, restarted,
+    paused and continued through its control channel, its id log kept on the peer
+    (:class:`commbench.rpc.lan.RemoteFaultServer`)."""
     if plan.kind not in KINDS or plan.policy not in POLICIES:
         raise ValueError(f"unknown fault {plan.kind!r} or policy {plan.policy!r}")
     framework, adapter = load(framework_name)
     if plan.policy == "grpc-retry" and not framework.name.startswith("grpc"):
         raise Unsupported("gRPC's retry policy exists only for gRPC")
+    if peer:
+        return _run_remote(framework, adapter, payload, plan, peer, first_id)
     with tempfile.TemporaryDirectory(prefix="commbench-rpc-faults-") as tmp:
         ids_file = str(Path(tmp) / "executed-ids")
         server_options = {**framework.options, "ids_file": ids_file}
-        client_options = {**framework.options, "timeout_s": plan.attempt_timeout_s}
-        if plan.policy == "grpc-retry":
-            client_options.update(grpc_retry_options())
+        client_options = _client_options(framework, plan)
         result = FaultResult(plan)
         outcome: dict[int, bool] = {}
         with ServerProcess(framework.name, cpu=server_cpu, options=server_options) as server:
@@ -221,6 +226,34 @@ def run_fault(framework_name: str, payload: Any, plan: FaultPlan, *,
             finally:
                 caller.close()
         executed = read_ids(ids_file)
+    return _count(result, executed, outcome)
+
+
+def _client_options(framework: Any, plan: FaultPlan) -> dict[str, Any]:
+    options = {**framework.options, "timeout_s": plan.attempt_timeout_s}
+    if plan.policy == "grpc-retry":
+        options.update(grpc_retry_options())
+    return options
+
+
+def _run_remote(framework: Any, adapter: Any, payload: Any, plan: FaultPlan, peer: str,
+                first_id: int) -> FaultResult:  # fmt: skip
+    from commbench.rpc.lan import RemoteFaultServer
+
+    result = FaultResult(plan)
+    outcome: dict[int, bool] = {}
+    with RemoteFaultServer(peer, framework.name) as server:
+        caller = _Caller(adapter, server, _client_options(framework, plan), payload)  # type: ignore[arg-type]
+        try:
+            _run_calls(plan, server, caller, result, outcome, first_id)  # type: ignore[arg-type]
+        finally:
+            caller.close()
+        executed = server.executed(first_id)
+    return _count(result, executed, outcome)
+
+
+def _count(result: FaultResult, executed: dict[int, int], outcome: dict[int, bool]) -> FaultResult:
+    """Duplicates and executions of failed calls, from the server's id log."""
     result.executed_ids = len(executed)
     result.duplicates = sum(1 for n in executed.values() if n > 1)
     result.extra_executions = sum(n - 1 for n in executed.values() if n > 1)

@@ -109,12 +109,36 @@ def _thrift(payload: Payload) -> Callable[[], int]:
     return work
 
 
+def _capnp(payload: Payload) -> Callable[[], int]:
+    from commbench.rpc import Unsupported
+    from commbench.rpc.capnp_rpc import BODIES, rpc_capnp, to_fields
+
+    field = BODIES.get(payload.message or "")
+    if field is None:
+        raise Unsupported(f"no Cap'n Proto struct for payload {payload.name}")
+    request = rpc_capnp.Call.new_message(id=1, body={field: to_fields(payload.value)})
+    call = rpc_capnp.Call
+
+    def work() -> int:
+        data = request.to_bytes()
+        request.clear_write_flag()  # written again on purpose: every echo encodes anew
+        with call.from_bytes(data) as server_side:
+            touch_document(server_side.to_dict())
+            reply = server_side.as_builder().to_bytes()
+        with call.from_bytes(reply) as client_side:
+            client_side.to_dict()
+        return len(reply)
+
+    return work
+
+
 CODECS: dict[str, Callable[[Payload], Callable[[], int]]] = {
     "protobuf": _protobuf,
     "protobuf-json": _protobuf_json,
     "msgpack": _msgpack,
     "json": _json,
     "thrift": _thrift,
+    "capnp": _capnp,
 }
 """An adapter's ``CODEC`` -> the codec work of one echo of a payload."""
 

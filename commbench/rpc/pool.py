@@ -73,8 +73,28 @@ def close_all(clients: list[Client], keep: Client) -> None:
         client.close()
 
 
+def open_remote(framework_name: str, placement: Placement, servers: dict[str, Any]) -> Open:
+    """Connect a client (this process pinned) to the framework's server on the LAN peer
+    (:mod:`commbench.rpc.lan`); :class:`Unsupported` with the peer's reason when it has none."""
+    from commbench.rpc.lan import RemoteServer
+
+    framework, adapter = load(framework_name)
+    state = servers.get(framework_name) or {"reason": "the peer does not serve it"}
+    if state.get("state") != "up":
+        raise Unsupported(f"on the peer: {state.get('reason') or state.get('state')}")
+    os.sched_setaffinity(0, {placement.client_cpu})
+    server = RemoteServer(framework_name, state["address"])
+    client = adapter.connect(server.address, dict(framework.options))
+    return Open(framework, server, client, adapter, dict(framework.options))  # type: ignore[arg-type]
+
+
 class ServerPool:
-    def __init__(self) -> None:
+    """One framework's server (and client) at a time: started here, or, with *peer*, the
+    LAN peer's (``commbench peer``), whose server list is asked for once."""
+
+    def __init__(self, peer: str | None = None) -> None:
+        self.peer = peer
+        self._remote: dict[str, Any] | None = None
         self._affinity = os.sched_getaffinity(0)
         self._key: tuple[str, str] | None = None
         self._open: Open | None = None
@@ -87,7 +107,7 @@ class ServerPool:
         if key != self._key:
             self.close()
             try:
-                self._open = open_pair(framework, placement)
+                self._open = self._open_pair(framework, placement)
             except Unsupported as exc:
                 self._refused[key] = str(exc)
                 if str(exc).startswith("server did not start"):
@@ -96,6 +116,19 @@ class ServerPool:
             self._key = key
         assert self._open is not None
         return self._open
+
+    def _open_pair(self, framework: str, placement: Placement) -> Open:
+        if not self.peer:
+            return open_pair(framework, placement)
+        if self._remote is None:
+            from commbench.rpc.lan import remote_servers
+
+            try:
+                self._remote = remote_servers(self.peer)
+            except (OSError, ValueError) as exc:
+                self._remote = {}
+                raise Unsupported(f"peer {self.peer}: no RPC control channel ({exc})") from None
+        return open_remote(framework, placement, self._remote)
 
     def close(self) -> None:
         opened, self._open, self._key = self._open, None, None

@@ -26,6 +26,7 @@ class RpcProfile:
     byref_sizes_bytes: tuple[int, ...]
     byref_calls: int  # per size and mode, at most
     byref_seconds: float  # per size and mode, at most
+    tls_frameworks: tuple[str, ...]  # TLS off against on (frameworks with tls=True)
 
 
 LARGE_BYTES = 100_000
@@ -50,6 +51,7 @@ QUICK = RpcProfile(
     byref_sizes_bytes=(64, 4096, 262_144, 4 * 2**20),
     byref_calls=100,
     byref_seconds=0.4,
+    tls_frameworks=("grpc", "connect-proto", "jsonrpc"),  # Connect JSON: in full
 )
 
 FULL = RpcProfile(
@@ -68,12 +70,13 @@ FULL = RpcProfile(
     reference_calls=3000,
     codec_seconds=0.5,
     fault_frameworks=("tcp", "zmq", "grpc", "grpc-aio", "connect-proto", "connect-json",
-                      "jsonrpc"),
+                      "jsonrpc", "capnp"),
     fault_seconds=3.0,
     byref_frameworks=("tcp", "grpc"),
     byref_sizes_bytes=tuple(64 * 4**k for k in range(11)),  # 64 B .. 64 MiB
     byref_calls=500,
     byref_seconds=1.0,
+    tls_frameworks=("grpc", "grpc-aio", "connect-proto", "connect-json", "jsonrpc"),
 )  # fmt: skip
 
 PROFILES = {p.name: p for p in (QUICK, FULL)}

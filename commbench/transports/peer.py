@@ -65,7 +65,8 @@ def serve_udp(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None])
 
 
 def serve_lan(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None]) -> None:
-    """TCP and UDP on the given port, ZeroMQ REP and PULL on PORT+1 and PORT+2 (the LAN peer)."""
+    """TCP and UDP on the given port, ZeroMQ REP and PULL on PORT+1 and PORT+2, the RPC
+    control channel and servers above (:mod:`commbench.rpc.lan`): the LAN peer."""
     from commbench.transports import sockets
 
     listener = sockets.tcp_listener(args.listen)
@@ -78,16 +79,32 @@ def serve_lan(args: argparse.Namespace, ready: Callable[[dict[str, Any]], None])
         zmq_endpoints = {}
     else:
         zmq_endpoints = zmq_peer.start_lan(host, port)
+    rpc, rpc_info = _start_rpc(host, port)
     brokers = {}
     try:  # the messaging family's brokers, started on request (commbench.messaging.remote)
         from commbench.messaging.remote import BROKER_PORT_OFFSET, start_control
 
         start_control(host, port + BROKER_PORT_OFFSET)
         brokers = {"brokers": [host, port + BROKER_PORT_OFFSET]}
-    except (ImportError, OSError):  # that port taken: the peer serves the transports only
+    except (ImportError, OSError):  # that port taken: the peer serves the rest
         pass
-    ready({"tcp": [host, port], "udp": [host, port], **zmq_endpoints, **brokers})
-    sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
+    try:
+        ready({"tcp": [host, port], "udp": [host, port], **zmq_endpoints, **rpc_info, **brokers})
+        sockets.serve_stream(listener, args.max_frame_bytes, args.idle_timeout)
+    finally:
+        if rpc is not None:
+            rpc.close()
+
+
+def _start_rpc(host: str, port: int) -> tuple[Any, dict[str, Any]]:
+    """The RPC servers and their control channel (commbench.rpc.lan), or why there are none."""
+    try:
+        from commbench.rpc.lan import CONTROL_OFFSET, RpcHost
+
+        return RpcHost(host, port), {"rpc_control": [host, port + CONTROL_OFFSET]}
+    except (ImportError, OSError) as exc:
+        print(f"commbench peer: no RPC servers: {exc}", file=sys.stderr)
+        return None, {"rpc_error": str(exc)}
 
 
 def build_parser() -> argparse.ArgumentParser:
