@@ -146,27 +146,9 @@ def claims_table(runs: Sequence[Any]) -> pd.DataFrame:
     """The tidy table's labels, params, metrics and stats for *runs* (RunFile), without
     the samples and their stability checks: all a verdict reads, at a fraction of
     :func:`commbench.results.tidy`'s cost on a big file."""
-    from commbench.results import LABEL_COLUMNS, STAT_COLUMNS
+    from commbench.results import tidy
 
-    rows = []
-    for run in runs:
-        for bench in run.benchmarks:
-            extra = bench.get("extra_info") or {}
-            stats = bench["stats"]
-            row = {
-                "file": str(run.path),
-                "machine": run.machine,
-                "datetime": run.datetime,
-                "name": bench.get("name"),
-                "group": bench.get("group"),
-                "family": extra.get("family", "unknown"),
-                "subject": extra.get("subject", bench.get("name")),
-                "params": extra.get("params") or {},
-                "metrics": extra.get("metrics") or {},
-            }
-            row.update({k: stats.get(k) for k in STAT_COLUMNS})
-            rows.append(row)
-    return pd.DataFrame(rows, columns=[*LABEL_COLUMNS, "params", "metrics", *STAT_COLUMNS])
+    return tidy(list(runs), samples=False)
 
 
 # ------------------------------------------------------------------ helpers (pure)

@@ -248,7 +248,7 @@ def newest_result(storage: Path = DEFAULT_STORAGE) -> Path:
 LABEL_COLUMNS = ("file", "machine", "datetime", "name", "group", "family", "subject")
 
 
-def tidy(runs: list[RunFile]) -> pd.DataFrame:
+def tidy(runs: list[RunFile], *, samples: bool = True) -> pd.DataFrame:
     """One row per benchmark: labels, its params and metrics as recorded, stats in seconds.
 
     Narrow whatever the families: file, machine, datetime, name, group, family, subject,
@@ -259,7 +259,8 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
     sorts, and a comparison of N runs would otherwise sort the baseline N - 1 times.
     ``noise``: the samples' stability warnings (:func:`noise_flags`), computed once for the
     tables and the comparisons that show them. :func:`flat` spreads one family's params and
-    metrics into columns.
+    metrics into columns. ``samples=False``: without the ``samples`` and ``noise``
+    columns (what reads only labels, params, metrics and stats: the claims' verdicts).
     """
     rows = []
     for run in runs:
@@ -278,10 +279,12 @@ def tidy(runs: list[RunFile]) -> pd.DataFrame:
                 "metrics": extra.get("metrics") or {},
             }
             row.update({k: stats.get(k) for k in STAT_COLUMNS})
-            row["samples"] = samples_of(bench)
-            row["noise"] = noise_flags(row["samples"])
+            if samples:
+                row["samples"] = samples_of(bench)
+                row["noise"] = noise_flags(row["samples"])
             rows.append(row)
-    columns = [*LABEL_COLUMNS, "params", "metrics", *STAT_COLUMNS, "samples", "noise"]
+    columns = [*LABEL_COLUMNS, "params", "metrics", *STAT_COLUMNS]
+    columns += ["samples", "noise"] if samples else []
     return pd.DataFrame(rows, columns=columns)
 
 
