@@ -13,7 +13,9 @@ from commbench.rpc import Unsupported
 from commbench.rpc.faults import FaultPlan, run_fault
 from commbench.rpc.service import IdLog, read_ids
 
-SHORT = {"seconds": 1.2, "fault_at_s": 0.3, "hold_s": 0.3}
+# 3 s in all: a restarted server (a Python process) can take a second to serve on a loaded
+# 2-core machine, and the run must still be going when it does
+SHORT = {"seconds": 3.0, "fault_at_s": 0.3, "hold_s": 0.3}
 
 
 def rpc_servers() -> set[int]:
@@ -51,7 +53,7 @@ def test_a_killed_server_is_seen_and_recovery_is_timed() -> None:
     seen = set(m["errors"])
     assert seen & {"ConnectionRefusedError", "RpcFailed(PeerClosed)",
                    "RpcFailed(ConnectionResetError)"}, seen  # fmt: skip
-    assert m["recovery_s"] is not None and 0 <= m["recovery_s"] < 1.0
+    assert m["recovery_s"] is not None and 0 <= m["recovery_s"] < SHORT["seconds"]
     assert m["recovered_at_s"] >= m["fault_at_s"] + SHORT["hold_s"]
     # at most once: every id the server executed is a call that succeeded, or one in flight
     assert m["duplicates"] == 0
