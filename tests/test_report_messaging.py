@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from commbench.report.messaging import (
@@ -151,3 +152,28 @@ def test_several_runs_go_side_by_side(golden) -> None:
     per_run = [b.title for _, blocks in section.parts for b in blocks]
     assert "Rate against latency" not in per_run and "Crash timelines" not in per_run
     assert per_run.count("Loss matrix") == 2 and per_run.count("Maximum sustainable rate") == 2
+
+
+def test_pullers_table_gives_each_share_and_flags_duplicates() -> None:
+    from commbench.report.messaging.pullers import puller_shares, pullers_block
+    from commbench.report.page.blocks import RunContext
+    from commbench.results import load_run
+
+    assert puller_shares([30, 10]) == [0.75, 0.25] and puller_shares([0, 0]) == []
+    ctx = RunContext(load_run(DATA), 0)
+    rows = pd.DataFrame(
+        [
+            {"measure": "pullers", "metric.deliveries_per_puller": [600, 400],
+             "metric.duplicated": 0},
+            {"measure": "pullers", "metric.deliveries_per_puller": [250] * 4,
+             "metric.duplicated": 3},
+            {"measure": "e2e-latency", "metric.deliveries_per_puller": None,
+             "metric.duplicated": 0},
+        ]
+    )  # fmt: skip
+    [block] = pullers_block(rows, ctx)
+    assert block.anchor == "run0-msg-pullers"
+    assert "600 / 400" in block.html and "60.0% / 40.0%" in block.html
+    assert "10.0%" in block.html  # the 2-puller gap to a fair 50%
+    assert '<td class="num slower">3</td>' in block.html
+    assert pullers_block(rows[rows["measure"] != "pullers"], ctx) == []

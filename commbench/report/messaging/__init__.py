@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from commbench.report.messaging import figures as figs
+from commbench.report.messaging.pullers import pullers_block
 from commbench.report.page.blocks import (
     Block,
     Cell,
@@ -407,6 +408,7 @@ BUILDERS = [
     table_2x2,
     loss_matrix,
     rank_kill,
+    pullers_block,
     persistence_cost,
     max_rate_table,
     rate_latency,
