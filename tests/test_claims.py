@@ -585,3 +585,24 @@ def test_html_marks_the_runs_that_disagree() -> None:
     assert html.count('class="verdict partial differs"') == 1
     assert "<td>alpha</td>" in html and "<td>beta</td>" in html
     assert "The runs disagree on mpi-shm (a.json: holds; b.json: holds only when" in html
+
+
+def test_json_claim_reports_connect_with_gzip_when_measured() -> None:
+    from commbench.claims import json_inefficient
+
+    without = json_inefficient(json_rows(3.0))
+    assert "Connect ran without compression" in without.conditions
+    gz = [
+        ("rpc", fw, {"measure": "compression", "payload": "rpc", "compression": c},
+         {"p50_ns": p50, "message_bytes": raw, "wire_message_bytes": wire})
+        for fw, c, p50, raw, wire in (
+            ("connect-json", "gzip", 3e5, 200, 150),
+            ("connect-proto", "gzip", 1e5, 80, 75),
+            ("connect-json", "none", 2e5, 200, 200),  # not the gzip twin: left out
+        )
+    ]  # fmt: skip
+    with_gzip = json_inefficient(pd.concat([json_rows(3.0), table(*gz)], ignore_index=True))
+    assert with_gzip.outcome == without.outcome  # context, not one of the claim's checks
+    assert "Connect JSON ÷ protobuf with gzip, rpc: gzipped bytes ×2" in with_gzip.figure
+    assert "p50 ×3" in with_gzip.figure
+    assert "gzip shrinks the JSON message to 75%" in with_gzip.conditions

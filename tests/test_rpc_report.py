@@ -135,3 +135,26 @@ def test_what_was_not_measured_is_said_with_its_reason(context) -> None:
     run = replace(ctx.run, commbench=block)
     (note,) = rpc.unsupported_note(rows, replace(ctx, run=run))
     assert note.title == "RPC: not measured" and "no Thrift struct for payload github" in note.html
+
+
+def test_compression_table_pairs_plain_and_gzip_per_payload_and_codec() -> None:
+    from commbench.report.rpc.compression import compression_block
+
+    ctx = RunContext(load_run(DATA), 0)
+    rows = pd.DataFrame(
+        [
+            {"measure": "compression", "subject": fw, "payload": "rpc", "compression": c,
+             "placement": "cross-core", "path": "localhost", "metric.p50_ns": p50,
+             "metric.message_bytes": 200, "metric.wire_message_bytes": wire}
+            for fw, c, p50, wire in (
+                ("connect-json", "none", 100_000.0, 200),
+                ("connect-json", "gzip", 150_000.0, 160),
+                ("connect-proto", "none", 80_000.0, 200),  # no gzip twin: not shown
+            )
+        ]
+    )  # fmt: skip
+    [block] = compression_block(rows, ctx)
+    assert block.anchor == "run0-rpc-compression"
+    assert block.html.count("<tr>") == 2  # the header and connect-json's row
+    assert ">200<" in block.html and ">160<" in block.html and "1.5" in block.html
+    assert compression_block(rows[rows["compression"] == "none"], ctx) == []

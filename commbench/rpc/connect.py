@@ -50,16 +50,24 @@ def _transport(tls: dict[str, str] | None) -> Any:
     return pyqwest.SyncHTTPTransport(tls_ca_cert=ca, http_version=pyqwest.HTTPVersion.HTTP1)
 
 
+def _gzip() -> Any:
+    from connectrpc.compression.gzip import GzipCompression
+
+    return GzipCompression()
+
+
 class Client:
     def __init__(self, address: dict[str, Any], options: dict[str, Any]) -> None:
         import connectrpc
         import pyqwest
 
+        # no compression unless asked: Connect's gzip would otherwise hide the codec's size
+        gzip = _gzip() if options.get("compression") == "gzip" else None
         self.stub = rpc_connect.BenchClientSync(
             base_url(address),
             proto_json=bool(options.get("json")),
-            send_compression=None,
-            accept_compression=(),
+            send_compression=gzip,
+            accept_compression=(gzip,) if gzip else (),
             read_max_bytes=proto_call.MAX_MESSAGE_BYTES,
             timeout_ms=int(options.get("timeout_s", 30.0) * 1000),
             http_client=pyqwest.SyncClient(_transport(options.get("tls"))),
@@ -68,6 +76,7 @@ class Client:
             "connect_python_version": getattr(connectrpc, "__version__", "?"),
             "codec": "json" if options.get("json") else "proto",
             "tls": bool(options.get("tls")),
+            "compression": "gzip" if gzip else "none",
         }
 
     def bind(self, payload: Payload) -> Bound:

@@ -36,6 +36,7 @@ from commbench.report.rpc.checks import (
     references_block,
     unsupported_note,
 )
+from commbench.report.rpc.compression import compression_block
 from commbench.report.rpc.runs import ACROSS_BUILDERS
 
 Builder = Callable[[pd.DataFrame, RunContext], list[Block]]
@@ -51,6 +52,7 @@ BUILDERS: list[Builder] = [
     fault_timeline_block,
     fault_table_block,
     tls_block,
+    compression_block,
     unsupported_note,
 ]
 """The rpc section, in page order: ``(rows, ctx) -> list[Block]`` each."""
