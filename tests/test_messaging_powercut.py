@@ -52,3 +52,25 @@ def test_redis_appendfsync_always_survives_a_power_cut_and_no_does_not(tmp_path:
     # with appendfsync no nothing reaches the disk here (only the OS would write it back):
     # the backlog built while the consumer was down, acknowledged, dies with the power
     assert lost["no"] > 0
+
+
+def test_writes_to_a_file_opened_o_dsync_survive_the_cut(tmp_path: Path) -> None:
+    """O_DSYNC makes each write durable when it returns, without any fsync (brokers'
+    write-ahead logs may open their files so)."""
+    layer = PowerCutLayer(tmp_path / "mount", tmp_path / "backing")
+    layer.start()
+    try:
+        (tmp_path / "mount" / "wal").write_bytes(b"")
+        (tmp_path / "mount" / "plain").write_bytes(b"")
+        fd = os.open(tmp_path / "mount" / "wal", os.O_WRONLY | os.O_DSYNC)
+        os.write(fd, b"durable")
+        os.close(fd)
+        fd = os.open(tmp_path / "mount" / "plain", os.O_WRONLY)
+        os.write(fd, b"lost")
+        os.close(fd)
+        layer.cut()
+        layer.start()
+        assert (tmp_path / "mount" / "wal").read_bytes() == b"durable"
+        assert (tmp_path / "mount" / "plain").read_bytes() == b""
+    finally:
+        layer.stop()

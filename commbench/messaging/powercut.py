@@ -9,7 +9,8 @@ from ``no``; this can.
 foreground (fusepy, single-threaded) and prints ``READY`` once mounted.
 
 Model (simplified, stated): data writes are held per file until ``fsync``/``fdatasync``
-of that file; metadata operations (create, mkdir, rename, unlink, truncate) reach the
+of that file, except writes to a file opened ``O_SYNC``/``O_DSYNC``, durable when they
+return; metadata operations (create, mkdir, rename, unlink, truncate) reach the
 backing directory at once, as on a journalling filesystem that orders metadata.
 """
 
@@ -36,6 +37,9 @@ def _operations() -> Any:
         def __init__(self, backing: str) -> None:
             self.backing = backing
             self.dirty: dict[str, list[tuple[int, bytes]]] = {}
+            # files opened O_SYNC/O_DSYNC: each write is durable when it returns (by path:
+            # fusepy gives no per-open handle here)
+            self.synchronous: set[str] = set()
 
         def _real(self, path: str) -> str:
             return os.path.join(self.backing, path.lstrip("/"))
@@ -87,12 +91,16 @@ def _operations() -> Any:
 
         def unlink(self, path: str) -> None:
             self.dirty.pop(path, None)
+            self.synchronous.discard(path)
             os.unlink(self._real(path))
 
         def rename(self, old: str, new: str) -> None:
             self.dirty.pop(new, None)
             if old in self.dirty:
                 self.dirty[new] = self.dirty.pop(old)
+            if old in self.synchronous:
+                self.synchronous.discard(old)
+                self.synchronous.add(new)
             os.rename(self._real(old), self._real(new))
 
         def chmod(self, path: str, mode: int) -> None:
@@ -126,6 +134,8 @@ def _operations() -> Any:
         def open(self, path: str, flags: int) -> int:
             if flags & os.O_TRUNC:
                 self.truncate(path, 0)
+            if flags & os.O_DSYNC:  # O_SYNC includes it
+                self.synchronous.add(path)
             return 0
 
         def read(self, path: str, size: int, offset: int, fh: Any) -> bytes:
@@ -146,7 +156,9 @@ def _operations() -> Any:
 
         def write(self, path: str, data: bytes, offset: int, fh: Any) -> int:
             self.dirty.setdefault(path, []).append((offset, bytes(data)))
-            if sum(len(d) for _, d in self.dirty[path]) > 64 * 1024 * 1024:
+            if path in self.synchronous:
+                self._apply(path, sync=True)
+            elif sum(len(d) for _, d in self.dirty[path]) > 64 * 1024 * 1024:
                 self._apply(path, sync=False)  # bound memory: an early writeback, unsynced
             return len(data)
 
