@@ -476,6 +476,30 @@ def tls_material(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return make_tls(tmp_path_factory.mktemp("rpc-tls")), "trustme CA, made at run time", None
 
 
+def _own_server_closed_loop(
+    server_pool, unsupported, framework: str, placement, options: dict, payload, prof, params
+):
+    """The pooled servers stopped, a server of *framework* with *options* of its own, the
+    closed loop of the profile on *payload*, then that server stopped: (pair, samples).
+    A server that cannot start is an unsupported row with *params*."""
+    server_pool.close()
+    try:
+        pair = open_pair(framework, placement, options)
+    except Unsupported as exc:
+        unsupported("rpc", framework, params, str(exc))
+    try:
+        bound = pair.client.bind(payload)
+        samples = closed_loop(bound, count=prof.calls, warmup=prof.warmup,
+                              max_seconds=prof.max_seconds,
+                              server_cpu_s=pair.server.cpu_seconds)  # fmt: skip
+    finally:
+        pair.client.close()
+        pair.server.stop()
+        os.sched_setaffinity(0, server_pool._affinity)
+    assert samples.calls > 0, f"no call completed: {samples.errors}"
+    return pair, samples
+
+
 def test_rpc_tls(benchmark, request, server_pool, unsupported, tls_material, rpc_tls_case: str):
     """The same calls with TLS off and on (gRPC over HTTP/2, Connect, JSON-RPC over HTTP/1.1)."""
     framework, _, mode = rpc_tls_case.rpartition("-")
@@ -491,21 +515,10 @@ def test_rpc_tls(benchmark, request, server_pool, unsupported, tls_material, rpc
               "concurrency": 1, "connections": 1}  # fmt: skip
     if on and problem:
         unsupported("rpc", framework, params, f"TLS material: {problem}")
-    server_pool.close()
-    try:
-        pair = open_pair(framework, placement, {"tls": material} if on else {})
-    except Unsupported as exc:
-        unsupported("rpc", framework, params, str(exc))
-    try:
-        bound = pair.client.bind(payload)
-        samples = closed_loop(bound, count=prof.calls, warmup=prof.warmup,
-                              max_seconds=prof.max_seconds,
-                              server_cpu_s=pair.server.cpu_seconds)  # fmt: skip
-    finally:
-        pair.client.close()
-        pair.server.stop()
-        os.sched_setaffinity(0, server_pool._affinity)
-    assert samples.calls > 0, f"no call completed: {samples.errors}"
+    pair, samples = _own_server_closed_loop(
+        server_pool, unsupported, framework, placement, {"tls": material} if on else {},
+        payload, prof, params,
+    )  # fmt: skip
     stats = percentiles(samples.latency_ns)
     benchmark.group = f"rpc tls {framework}"
     label(
@@ -566,21 +579,10 @@ def test_rpc_compression(
               "placement": placement.name, "measure": "compression",
               "compression": "gzip" if gzip_on else "none",
               "concurrency": 1, "connections": 1}  # fmt: skip
-    server_pool.close()
-    try:
-        pair = open_pair(framework, placement, {"compression": "gzip"} if gzip_on else {})
-    except Unsupported as exc:
-        unsupported("rpc", framework, params, str(exc))
-    try:
-        bound = pair.client.bind(payload)
-        samples = closed_loop(bound, count=prof.calls, warmup=prof.warmup,
-                              max_seconds=prof.max_seconds,
-                              server_cpu_s=pair.server.cpu_seconds)  # fmt: skip
-    finally:
-        pair.client.close()
-        pair.server.stop()
-        os.sched_setaffinity(0, server_pool._affinity)
-    assert samples.calls > 0, f"no call completed: {samples.errors}"
+    options = {"compression": "gzip"} if gzip_on else {}
+    pair, samples = _own_server_closed_loop(
+        server_pool, unsupported, framework, placement, options, payload, prof, params
+    )
     assert pair.client.info["compression"] == params["compression"]
     stats = percentiles(samples.latency_ns)
     benchmark.group = f"rpc compression {payload_name}"
