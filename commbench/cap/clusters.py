@@ -70,6 +70,22 @@ class Cluster:
     modes: ClassVar[tuple[str, ...]] = ()
     binary: ClassVar[str] = ""
 
+    def answers_read(self, member: int, make_client: Any) -> bool:
+        """Whether a read through *member* answers (a client made by *make_client* inside
+        that member's namespace, closed after)."""
+
+        def attempt() -> bool:
+            client = make_client()
+            try:
+                client.read("cb-cap-probe")
+                return True
+            except (Failed, Indefinite):
+                return False
+            finally:
+                client.close()
+
+        return in_namespace(self.network.members[member], attempt)
+
     def __init__(self, network: Network, mode: str, op_timeout_s: float = 1.0) -> None:
         if mode not in self.modes:
             raise UserError(f"cap: {self.name} has no mode {mode!r} ({', '.join(self.modes)})")
@@ -341,17 +357,8 @@ class EtcdCluster(Cluster):
     def _probe(self, member: int) -> bool:
         """A linearizable read through member, from the calling namespace via the bridge."""
 
-        def attempt() -> bool:
-            client = EtcdClient(self.network.addresses[member], self.CLIENT_PORT, False, 1.0)
-            try:
-                client.read("cb-cap-probe")
-                return True
-            except (Failed, Indefinite):
-                return False
-            finally:
-                client.close()
-
-        return in_namespace(self.network.members[member], attempt)
+        address = self.network.addresses[member]
+        return self.answers_read(member, lambda: EtcdClient(address, self.CLIENT_PORT, False, 1.0))
 
     def client(self, member: int) -> EtcdClient:
         return EtcdClient(

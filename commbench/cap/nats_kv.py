@@ -266,17 +266,8 @@ class NatsKvCluster(Cluster):
             loop.close()
 
     def _probe(self, member: int) -> bool:
-        def attempt() -> bool:
-            client = NatsKvClient(self.network.addresses[member], self.PORT, 1.0, False)
-            try:
-                client.read("cb-cap-probe")
-                return True
-            except (Failed, Indefinite):
-                return False
-            finally:
-                client.close()
-
-        return in_namespace(self.network.members[member], attempt)
+        address = self.network.addresses[member]
+        return self.answers_read(member, lambda: NatsKvClient(address, self.PORT, 1.0, False))
 
     def client(self, member: int) -> NatsKvClient:
         return NatsKvClient(
