@@ -39,21 +39,37 @@ def generic_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     return [Block("Medians", ctx.anchor(f"{family}-medians"), html)]
 
 
-def readable_or_generic(columns: tuple[str, ...], builders: list[Builder]) -> list[Builder]:
+class ReadableOrGeneric:
     """*builders* as one builder that falls back to the generic medians table.
 
     Rows without the *columns* a section reads, or from which no builder made a block,
-    are still shown (as the table every unregistered family gets), never dropped.
+    are still shown (as the table every unregistered family gets), never dropped. The
+    report may also run the parts one by one (:meth:`parts`, in separate workers) and
+    join their blocks with :meth:`join`.
     """
 
-    def build(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
-        if all(c in rows and rows[c].notna().any() for c in columns):
-            blocks = [block for builder in builders for block in builder(rows, ctx)]
-            if blocks:
-                return blocks
-        return generic_block(rows, ctx)
+    def __init__(self, columns: tuple[str, ...], builders: list[Builder]) -> None:
+        self.columns, self.builders = columns, builders
 
-    return [build]
+    def readable(self, rows: pd.DataFrame) -> bool:
+        return all(c in rows and rows[c].notna().any() for c in self.columns)
+
+    def parts(self, rows: pd.DataFrame) -> list[Builder]:
+        """The builders to run on *rows*: none when the rows are not readable."""
+        return list(self.builders) if self.readable(rows) else []
+
+    def join(self, built: list[list[Block]], rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+        """The blocks of :meth:`parts` in order; the generic table when there are none."""
+        blocks = [block for blocks in built for block in blocks]
+        return blocks or generic_block(rows, ctx)
+
+    def __call__(self, rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
+        return self.join([build(rows, ctx) for build in self.parts(rows)], rows, ctx)
+
+
+def readable_or_generic(columns: tuple[str, ...], builders: list[Builder]) -> list[Builder]:
+    """*builders* as one :class:`ReadableOrGeneric` builder (a family's builder list)."""
+    return [ReadableOrGeneric(columns, builders)]
 
 
 def generic_markdown(rows: pd.DataFrame, ctx: RunContext) -> str:

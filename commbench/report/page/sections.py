@@ -17,7 +17,7 @@ import pandas as pd
 
 from commbench import families
 from commbench.report.page.blocks import Block, RunContext
-from commbench.report.page.generic import generic_block
+from commbench.report.page.generic import ReadableOrGeneric, generic_block
 from commbench.results import flat
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
@@ -79,29 +79,43 @@ def section_plan(
     several = len(contexts) > 1
     if several:
         contexts = [replace(ctx, draw=False) for ctx in contexts]
-    across_jobs: list[tuple[str, RunContext | None]] = []  # (family, None: every run)
+    across_jobs: list[str] = []
     across_tasks: list[Callable[[], list[Block]]] = []
-    run_jobs: list[tuple[str, RunContext | None]] = []
+    run_jobs: list[tuple[str, RunContext, Callable[[list[list[Block]]], list[Block]], int]] = []
     run_tasks: list[Callable[[], list[Block]]] = []
     for family in order:
         family_rows = flat(table[table["family"] == family])
         for build_across in across_builders(family) if several else []:
-            across_jobs.append((family, None))
+            across_jobs.append(family)
             across_tasks.append(functools.partial(build_across, family_rows, contexts))
         builders = section_builders(family)
         for ctx in contexts:
             rows = family_rows[family_rows["file"] == str(ctx.run.path)]
-            if not rows.empty:
-                run_jobs.append((family, ctx))
-                run_tasks.append(functools.partial(_run_blocks, builders, rows, ctx))
-    jobs = across_jobs + run_jobs
+            if rows.empty:
+                continue
+            # one task per builder (and per part of a builder that has parts): the
+            # pieces spread over the workers evenly, and no one figure waits for another
+            for build in builders:
+                parts, join = _parts(build, rows, ctx)
+                run_jobs.append((family, ctx, join, len(parts)))
+                run_tasks.extend(functools.partial(part, rows, ctx) for part in parts)
 
     def assemble(built: list[list[Block]]) -> list[FamilySection]:
+        across_built = built[: len(across_tasks)]
+        position = len(across_tasks)
+        per_run: dict[str, dict[int, tuple[RunContext, list[Block]]]] = {}
+        for family, ctx, join, count in run_jobs:
+            blocks = join(built[position : position + count])
+            position += count
+            _, mine = per_run.setdefault(family, {}).setdefault(ctx.index, (ctx, []))
+            mine.extend(blocks)
         sections = []
         for family in order:
-            mine = [(ctx, b) for (f, ctx), b in zip(jobs, built) if f == family and b]
-            across = [block for ctx, blocks in mine if ctx is None for block in blocks]
-            parts = [(ctx, blocks) for ctx, blocks in mine if ctx is not None]
+            across = [
+                block for f, blocks in zip(across_jobs, across_built) if f == family
+                for block in blocks
+            ]  # fmt: skip
+            parts = [(ctx, blocks) for ctx, blocks in per_run.get(family, {}).values() if blocks]
             if parts or across:
                 title = family_title(family)
                 sections.append(FamilySection(family, title, f"family-{family}", parts, across))
@@ -110,5 +124,20 @@ def section_plan(
     return across_tasks + run_tasks, assemble
 
 
-def _run_blocks(builders: list[SectionBuilder], rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
-    return [block for build in builders for block in build(rows, ctx)]
+def _parts(
+    build: SectionBuilder, rows: pd.DataFrame, ctx: RunContext
+) -> tuple[list[SectionBuilder], Callable[[list[list[Block]]], list[Block]]]:
+    """The pieces of one builder on *rows* and how to join what they return."""
+    if isinstance(build, ReadableOrGeneric):
+        return build.parts(rows), functools.partial(_join_readable, build, rows, ctx)
+    return [build], _concatenate
+
+
+def _join_readable(
+    build: ReadableOrGeneric, rows: pd.DataFrame, ctx: RunContext, built: list[list[Block]]
+) -> list[Block]:
+    return build.join(built, rows, ctx)
+
+
+def _concatenate(built: list[list[Block]]) -> list[Block]:
+    return [block for blocks in built for block in blocks]
