@@ -10,6 +10,7 @@ Reports and comparisons read files only, never run a benchmark.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,7 +282,7 @@ def tidy(runs: list[RunFile], *, samples: bool = True) -> pd.DataFrame:
             row.update({k: stats.get(k) for k in STAT_COLUMNS})
             if samples:
                 row["samples"] = samples_of(bench)
-                row["noise"] = noise_flags(row["samples"])
+                row["noise"] = _summary_noise(stats, row["samples"])
             rows.append(row)
     columns = [*LABEL_COLUMNS, "params", "metrics", *STAT_COLUMNS]
     columns += ["samples", "noise"] if samples else []
@@ -339,6 +340,22 @@ def _sorted_samples(data: Any) -> np.ndarray | None:
         return np.sort(np.asarray(data, dtype=np.float64))  # one copy: sorted
     except (TypeError, ValueError):
         return None
+
+
+def _summary_noise(summary: dict[str, Any], samples: object) -> list[str]:
+    """The stability warnings of a benchmark with samples, from pytest-benchmark's exact
+    ``stats`` when they are complete (the same checks, without a pass over the samples,
+    and exact where the samples are a histogram's), else from the samples."""
+    if samples is None or isinstance(samples, float):
+        return []
+    try:
+        values = [float(summary[k]) for k in ("mean", "stddev", "median", "min", "max")]
+        rounds = int(summary["rounds"])
+    except (KeyError, TypeError, ValueError):
+        return noise_flags(samples)
+    if rounds != len(samples) or not all(map(math.isfinite, values)):  # type: ignore[arg-type]
+        return noise_flags(samples)
+    return stats.summary_warnings(rounds, *values)
 
 
 def noise_flags(samples: object) -> list[str]:

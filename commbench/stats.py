@@ -24,6 +24,7 @@ __all__ = [
     "median_ratio",
     "percentiles",
     "stability_warnings",
+    "summary_warnings",
     "verdict",
 ]
 
@@ -387,20 +388,39 @@ def stability_warnings(samples: ArrayLike, *, rounds_min: int = 5) -> list[str]:
     """
     arr = _as_1d(samples)
     n = arr.size
+    std = float(arr.std(ddof=1)) if n > 1 else 0.0
+    median = _median(arr)
+    return summary_warnings(
+        n, float(arr.mean()), std, median, float(arr.min()), float(arr.max()),
+        rounds_min=rounds_min,
+    )  # fmt: skip
+
+
+def summary_warnings(
+    n: int,
+    mean: float,
+    stddev: float,
+    median: float,
+    minimum: float,
+    maximum: float,
+    *,
+    rounds_min: int = 5,
+) -> list[str]:
+    """:func:`stability_warnings` from the summary of the samples (count, mean, sample std
+    dev, median, min, max), as pytest-benchmark's ``stats`` hold it exactly: the same
+    warnings without the samples."""
     warnings: list[str] = []
     if n < rounds_min:
         warnings.append(f"only {n} samples (fewer than {rounds_min})")
-    mean = float(arr.mean())
     if n > 1 and mean > 0.0:
-        pct = float(arr.std(ddof=1)) / mean * 100.0
+        pct = stddev / mean * 100.0
         if pct >= 10.0:
             warnings.append(f"std dev is {pct:.0f}% of the mean")
-    median = _median(arr)
     if median > 0.0:
-        low = (median - float(arr.min())) / median * 100.0
+        low = (median - minimum) / median * 100.0
         if low >= 50.0:
             warnings.append(f"min is {low:.0f}% below the median")
-        high = (float(arr.max()) - median) / median * 100.0
+        high = (maximum - median) / median * 100.0
         if high >= 50.0:
             warnings.append(f"max is {high:.0f}% above the median")
     return warnings

@@ -339,3 +339,28 @@ def test_a_comparison_of_two_histogram_files_gives_the_verdicts_of_the_raw_files
     assert (hist["ratio"] == raw["ratio"]).all()  # medians: pytest-benchmark's, exact
     assert np.abs(hist["ci_low"] / raw["ci_low"] - 1).max() < 2e-3
     assert (hist["verdict"] == raw["verdict"]).mean() >= 0.97
+
+
+def _dense_decode(encoded: str) -> np.ndarray:
+    """The reference path: hdrh decodes into its dense counts array, scanned for buckets."""
+    histogram = HdrHistogram.decode(encoded)
+    counts = np.ctypeslib.as_array(histogram.counts)
+    index = np.flatnonzero(counts)
+    values = histograms._median_equivalent(histogram, index).astype(np.float64)
+    unit_s = float(histogram.get_int_to_double_conversion_ratio())
+    return np.repeat(values * unit_s, counts[index].astype(np.int64))
+
+
+@pytest.mark.parametrize(
+    "samples_s",
+    [
+        [1e-6],  # one sample
+        [1e-12, 5e-12, 2e-9, 3e-6, 0.5, 99.0],  # every decade, long empty gaps between
+        np.random.default_rng(7).lognormal(np.log(20e-6), 1.5, 20_000),  # a long tail
+        np.full(300_000, 4.2e-6),  # one bucket with a count that takes a 3-byte word
+    ],
+)
+def test_the_sparse_decoder_gives_what_hdrh_dense_counts_give(samples_s: object) -> None:
+    encoded = histograms.encode(np.asarray(samples_s))
+    assert histograms._sparse_counts(encoded) is not None  # the fast path was taken
+    np.testing.assert_array_equal(histograms.decode(encoded), _dense_decode(encoded))

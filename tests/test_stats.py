@@ -424,3 +424,24 @@ def test_percentile_pair_keeps_numpys_answer_with_nan_and_inf():
         with np.errstate(invalid="ignore"):  # inf - inf in numpy's interpolation
             expected = [float(v) for v in np.percentile(arr, [2.5, 97.5])]
         assert np.array_equal(_percentile_pair(arr.copy(), 2.5), expected, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "samples",
+    [
+        [1, 1, 1, 1, 10],
+        [100, 101, 99, 100, 100, 101],
+        [10, 10, 10, 10, 4],
+        [100, 100, 100],
+        np.random.default_rng(3).lognormal(0.0, 1.0, 999),
+    ],
+)
+def test_the_summary_gives_the_warnings_the_samples_give(samples: object) -> None:
+    from commbench.stats import summary_warnings
+
+    x = np.asarray(samples, dtype=np.float64)
+    warned = stability_warnings(x)
+    std = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    args = (x.size, x.mean(), std, np.median(x), x.min(), x.max())
+    assert summary_warnings(*args) == warned
+    assert summary_warnings(*args, rounds_min=x.size + 1)[0].startswith(f"only {x.size} samples")
