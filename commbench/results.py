@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,6 +306,34 @@ def flat(rows: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([rows[labels], params, metrics.add_prefix("metric."), rows[rest]], axis=1)
     out.attrs["flat"] = True
     return out
+
+
+_FAMILY_ROWS: dict[
+    int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str | None], pd.DataFrame]]
+]
+_FAMILY_ROWS = {}
+
+
+def family_rows(table: pd.DataFrame, family: str, file: str | None = None) -> pd.DataFrame:
+    """``flat`` of *table*'s rows of *family* (and of result file *file*), kept while
+    *table* lives: a report reads the same family's rows in many builders, and the filter
+    and the spread of params and metrics over a table of ten runs cost milliseconds each.
+    Treat the frame returned as read-only (``.copy()`` it to change it)."""
+    key = id(table)
+    held = _FAMILY_ROWS.get(key)
+    if held is None or held[0]() is not table:
+        for stale in [k for k, (ref, _) in _FAMILY_ROWS.items() if ref() is None]:
+            del _FAMILY_ROWS[stale]
+        held = (weakref.ref(table), {})
+        _FAMILY_ROWS[key] = held
+    cache = held[1]
+    if (family, file) not in cache:
+        if file is None:
+            cache[family, None] = flat(table[table["family"] == family])
+        else:
+            rows = family_rows(table, family)
+            cache[family, file] = rows[rows["file"] == file]
+    return cache[family, file]
 
 
 def param_names(rows: pd.DataFrame) -> list[str]:

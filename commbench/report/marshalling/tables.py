@@ -19,7 +19,7 @@ from rich.table import Table
 from commbench.marshalling import OPS
 from commbench.report.page.records import records
 from commbench.report.page.tables import NOISE_LEGEND
-from commbench.results import flat, noise_flags
+from commbench.results import family_rows, noise_flags
 from commbench.units import format_bytes, format_seconds
 
 MARSHALLING_COLUMNS = (
@@ -39,7 +39,7 @@ def marshalling_rows(table: pd.DataFrame) -> pd.DataFrame:
     A file written without a metric (or without raw samples) still renders: the
     missing values are NaN and show as "-".
     """
-    rows = flat(table[table["family"] == "marshalling"]).copy()
+    rows = family_rows(table, "marshalling").copy()
     for column in MARSHALLING_COLUMNS:
         if column not in rows:
             rows[column] = None if column == "samples" else np.nan
@@ -180,7 +180,7 @@ def marshalling_summary(table: pd.DataFrame) -> pd.DataFrame:
     ``encode_x`` and ``decode_x`` are the ratio to the fastest codec on that payload
     (1.0 = fastest).
     """
-    rows = flat(table[table["family"] == "marshalling"])
+    rows = family_rows(table, "marshalling")
     if rows.empty:
         return pd.DataFrame()
     wide = rows.pivot_table(index=["payload", "subject"], columns="op", values="median")

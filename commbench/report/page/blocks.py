@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from commbench.compare import label_runs
-from commbench.results import RunFile, flat, tidy
+from commbench.results import RunFile, family_rows, flat, tidy
 
 
 def esc(value: object) -> str:
@@ -41,10 +41,12 @@ class RunContext:
     def rows(self, family: str) -> pd.DataFrame:
         """This run's rows of *family*, params and metrics as columns (from the run itself when
         the context has no table)."""
-        table = tidy([self.run]) if self.table is None else self.table
-        if table.empty:
-            return table
-        return flat(table[(table["family"] == family) & (table["file"] == str(self.run.path))])
+        if self.table is None:
+            table = tidy([self.run])
+            return table if table.empty else flat(table[table["family"] == family])
+        if self.table.empty:
+            return self.table
+        return family_rows(self.table, family, str(self.run.path))
 
     def anchor(self, name: str) -> str:
         """A page-unique id for *name* within this run."""

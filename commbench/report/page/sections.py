@@ -18,7 +18,7 @@ import pandas as pd
 from commbench import families
 from commbench.report.page.blocks import Block, RunContext
 from commbench.report.page.generic import ReadableOrGeneric, generic_block
-from commbench.results import flat
+from commbench.results import family_rows as results_family_rows
 
 SectionBuilder = Callable[[pd.DataFrame, RunContext], list[Block]]
 AcrossBuilder = Callable[[pd.DataFrame, list[RunContext]], list[Block]]
@@ -84,13 +84,13 @@ def section_plan(
     run_jobs: list[tuple[str, RunContext, Callable[[list[list[Block]]], list[Block]], int]] = []
     run_tasks: list[Callable[[], list[Block]]] = []
     for family in order:
-        family_rows = flat(table[table["family"] == family])
+        family_rows = results_family_rows(table, family)
         for build_across in across_builders(family) if several else []:
             across_jobs.append(family)
             across_tasks.append(functools.partial(build_across, family_rows, contexts))
         builders = section_builders(family)
         for ctx in contexts:
-            rows = family_rows[family_rows["file"] == str(ctx.run.path)]
+            rows = results_family_rows(table, family, str(ctx.run.path))
             if rows.empty:
                 continue
             # one task per builder (and per part of a builder that has parts): the

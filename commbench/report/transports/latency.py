@@ -35,7 +35,7 @@ from commbench.report.transports.common import (
     table_rows,
 )
 from commbench.report.transports.figures import FLOOR
-from commbench.results import flat
+from commbench.results import family_rows
 from commbench.units import format_bytes, format_seconds
 
 CDF_SIZE_BYTES = 64
@@ -167,7 +167,7 @@ def latency_summary(table: pd.DataFrame) -> pd.DataFrame:
     """One-way p50 and p99 (seconds) per transport, placement and path at the summary sizes."""
     from commbench.transports.latency import SUMMARY_SIZES_BYTES
 
-    rows = flat(table[table["family"] == "latency"])
+    rows = family_rows(table, "latency")
     if rows.empty:
         return pd.DataFrame()
     rows = rows[rows["size_bytes"].isin(SUMMARY_SIZES_BYTES)].copy()
