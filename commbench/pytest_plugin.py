@@ -158,6 +158,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
     output_json["commbench"] = block
     if not config.getoption("--keep-raw-samples"):
         drop_raw_samples_of_histograms(output_json)
+        shorten_raw_samples(output_json)
 
 
 def drop_raw_samples_of_histograms(output_json: dict) -> int:
@@ -169,9 +170,10 @@ def drop_raw_samples_of_histograms(output_json: dict) -> int:
     per case) and the transport references; the families RPC and messaging will be too.
     Keep raw samples: marshalling (pytest-benchmark's own calibrated rounds, each the mean
     of many iterations, exact values the comparisons rank: 5 to 50 rounds in the quick
-    profile, 15 to 1,000 in the full one; 5.3 MB of a full result file's 7.8 MB),
-    dissemination (5 seeded runs) and throughput (a few timed streams). With them a full
-    result file of the four families is 7.8 MB (100 MB when latency kept every round
+    profile, 15 to 1,000 in the full one; ~4 MB of a full result file's 9.2 MB, written
+    to 10 significant digits by :func:`shorten_raw_samples`), dissemination (5 seeded
+    runs) and throughput (a few timed streams). With them a full result file of the four
+    families (native floors included) is 9.2 MB (100 MB when latency kept every round
     trip). pytest-benchmark's own ``stats`` (min .. iqr, ops, rounds) stay as computed
     from the raw samples. Only the JSON written is changed: the benchmarks in memory keep
     their data.
@@ -181,6 +183,32 @@ def drop_raw_samples_of_histograms(output_json: dict) -> int:
         if "histogram" in (bench.get("extra_info") or {}):
             dropped += bench.get("stats", {}).pop("data", None) is not None
     return dropped
+
+
+RAW_SAMPLE_DIGITS = 10
+"""Significant digits of the raw samples written (the families that keep them)."""
+
+
+def shorten_raw_samples(output_json: dict, digits: int = RAW_SAMPLE_DIGITS) -> int:
+    """Write every raw sample kept (``stats.data``) with *digits* significant digits
+    instead of Python's 17; returns how many samples were written.
+
+    A sample is one timed round divided by its iterations, from ``perf_counter`` (1 ns
+    resolution): 10 significant digits keep it within 5e-10 of its value, far below the
+    timer's step, so every sample keeps its value and rank to the timer's resolution,
+    and ~1 MB of a full result file's marshalling rounds goes (each number ~13 characters
+    instead of ~21). pytest-benchmark's ``stats`` were computed from the unrounded samples
+    and are left as they are; ``--keep-raw-samples`` writes the samples unrounded.
+    """
+    written = 0
+    for bench in output_json.get("benchmarks", []):
+        data = (bench.get("stats") or {}).get("data")
+        if isinstance(data, list) and data:
+            bench["stats"]["data"] = [
+                float(f"{x:.{digits}g}") if isinstance(x, float) else x for x in data
+            ]
+            written += len(data)
+    return written
 
 
 def record_unsupported(

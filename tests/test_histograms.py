@@ -364,3 +364,20 @@ def test_the_sparse_decoder_gives_what_hdrh_dense_counts_give(samples_s: object)
     encoded = histograms.encode(np.asarray(samples_s))
     assert histograms._sparse_counts(encoded) is not None  # the fast path was taken
     np.testing.assert_array_equal(histograms.decode(encoded), _dense_decode(encoded))
+
+
+def test_raw_samples_are_written_to_ten_digits_keeping_value_and_rank() -> None:
+    from commbench.pytest_plugin import shorten_raw_samples
+
+    rng = np.random.default_rng(11)
+    data = sorted((rng.integers(1, 10**7, 500) * 1e-9 / 7).tolist())  # ns steps / iterations
+    stats_before = {"median": float(np.median(data)), "data": list(data)}
+    doc = {"benchmarks": [{"stats": dict(stats_before)}, {"stats": {"median": 1.0}}]}
+    assert shorten_raw_samples(doc) == 500
+    written = doc["benchmarks"][0]["stats"]["data"]
+    assert len(json.dumps(written)) < 0.75 * len(json.dumps(data))
+    np.testing.assert_allclose(written, data, rtol=5e-10, atol=0)
+    assert np.array_equal(np.argsort(written, kind="stable"), np.argsort(data, kind="stable"))
+    assert len(set(written)) == len(set(data))  # no two distinct samples became one
+    assert doc["benchmarks"][0]["stats"]["median"] == stats_before["median"]
+    assert "data" not in doc["benchmarks"][1]["stats"]
