@@ -23,6 +23,7 @@ from commbench.report.rpc.common import (
     us,
     widest_placement,
 )
+from commbench.units import format_seconds
 
 # ------------------------------------------------------------------ latency against size
 
@@ -108,20 +109,24 @@ def marshalling_block(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
         first = sub.drop_duplicates("subject").set_index("subject")
         p50 = first.loc[names, "metric.p50_ns"].to_numpy(dtype=float)
         codec = first.loc[names, "metric.codec_ns"].to_numpy(dtype=float)
-        codec_part = np.minimum(codec, p50) / 1e9
-        rest = np.maximum(p50 - codec, 0) / 1e9
+        share = np.minimum(codec / p50, 1.0) * 100.0
         y = np.arange(len(names))
-        ax.barh(y, codec_part, label="codec (one echo)", color="#d95f02")
-        ax.barh(y, rest, left=codec_part, label="rest of the call", color="#7570b3")
-        seconds_axis(ax, "x")
-        ax.set_xlabel("p50 call (log)", fontsize=9)
+        ax.barh(y, share, label="codec (one echo)", color="#d95f02")
+        ax.barh(y, 100.0 - share, left=share, label="rest of the call", color="#7570b3")
+        labels = [
+            f"{name} {format_seconds(whole / 1e9)}{'*' if part >= whole else ''}"
+            for name, whole, part in zip(names, p50, codec, strict=True)
+        ]
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("share of the p50 call (%)", fontsize=9)
         ax.set_title(payload, fontsize=10)
-        ax.set_yticks(y, labels=names, fontsize=8)
+        ax.set_yticks(y, labels=labels, fontsize=8)
         ax.invert_yaxis()  # the registry's order, top down
     caption = (
-        "The marshalling share of a call: each bar is the p50 call time, split into the codec "
-        "work of one echo in that framework's encoding (timed alone, same run; capped at the "
-        "call) and the rest (transport, framework, scheduling). Log x. "
+        "The marshalling share of a call: each bar is the p50 call, split into the codec "
+        "work of one echo in that framework's encoding (timed alone, same run) and the rest "
+        "(transport, framework, scheduling); the p50 follows each framework's name. * : the "
+        "codec timed alone took as long as the whole call or longer (the bar is all codec). "
         f"{conditions(rows, ctx)}"
     )
     png = finish(fig, axes, len(payloads))
