@@ -92,6 +92,7 @@ def draws(builder: Callable[[Any, RunContext], list[Block]]) -> Callable[..., li
     def build(rows: Any, ctx: RunContext) -> list[Block]:
         return builder(rows, ctx) if ctx.draw else []
 
+    build.draws_figure = True  # type: ignore[attr-defined]
     return build
 
 

@@ -83,6 +83,7 @@ def section_plan(
     across_tasks: list[Callable[[], list[Block]]] = []
     run_jobs: list[tuple[str, RunContext, Callable[[list[list[Block]]], list[Block]], int]] = []
     run_tasks: list[Callable[[], list[Block]]] = []
+    figures: list[bool] = []
     for family in order:
         family_rows = results_family_rows(table, family)
         for build_across in across_builders(family) if several else []:
@@ -99,8 +100,14 @@ def section_plan(
                 parts, join = _parts(build, rows, ctx)
                 run_jobs.append((family, ctx, join, len(parts)))
                 run_tasks.extend(functools.partial(part, rows, ctx) for part in parts)
+                figures.extend(ctx.draw and getattr(part, "draws_figure", False) for part in parts)
+    # the figures first: the longest tasks start first and the tables fill in behind them
+    schedule = sorted(range(len(run_tasks)), key=lambda i: not figures[i])
 
-    def assemble(built: list[list[Block]]) -> list[FamilySection]:
+    def assemble(done: list[list[Block]]) -> list[FamilySection]:
+        built = list(done[: len(across_tasks)]) + [[] for _ in run_tasks]
+        for position, i in enumerate(schedule):
+            built[len(across_tasks) + i] = done[len(across_tasks) + position]
         across_built = built[: len(across_tasks)]
         position = len(across_tasks)
         per_run: dict[str, dict[int, tuple[RunContext, list[Block]]]] = {}
@@ -121,7 +128,7 @@ def section_plan(
                 sections.append(FamilySection(family, title, f"family-{family}", parts, across))
         return sections
 
-    return across_tasks + run_tasks, assemble
+    return across_tasks + [run_tasks[i] for i in schedule], assemble
 
 
 def _parts(
