@@ -209,7 +209,7 @@ def load_results(
     """
     results = Results()
     tasks = [functools.partial(_load_and_tidy, path) for path in paths]
-    parts = run_all(tasks, workers=None if parallel else 1, meanwhile=meanwhile)
+    parts = run_all(tasks, workers=None if parallel else 1, meanwhile=meanwhile, spool=True)
     frames = []
     for path, (run, frame, reason) in zip(paths, parts):
         if run is None:

@@ -48,6 +48,36 @@ def test_a_task_error_is_raised_here() -> None:
         )
 
 
+def _spools() -> set[str]:
+    import glob
+    import tempfile
+
+    return set(glob.glob("/dev/shm/commbench-spool-*")) | set(
+        glob.glob(os.path.join(tempfile.gettempdir(), "commbench-spool-*"))
+    )
+
+
+def _spool_seen() -> tuple[str | None, bool]:
+    from commbench import parallel
+
+    spool = parallel._SPOOL
+    return spool, spool is not None and os.path.isdir(spool)
+
+
+def test_spooled_results_come_back_through_files_that_are_then_removed() -> None:
+    before = _spools()
+    [(spool, existed)] = {*run_all([_spool_seen] * 2, workers=2, spool=True)}
+    assert existed and spool not in before and not os.path.exists(spool)
+    tasks = [functools.partial(np.arange, n) for n in (5, 200_000, 0, 3)]
+    got = run_all(tasks, workers=2, spool=True)
+    assert [a.tolist() for a in got] == [np.arange(n).tolist() for n in (5, 200_000, 0, 3)]
+    assert _spools() == before
+    with pytest.raises(UserError, match="boom"):
+        run_all([functools.partial(np.arange, 9), functools.partial(_fail, "boom")], workers=2,
+                spool=True)  # fmt: skip
+    assert _spools() == before
+
+
 def test_usable_cpus_is_the_affinity_mask() -> None:
     assert usable_cpus() == len(os.sched_getaffinity(0))
 
