@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from commbench.messaging.modes import AT_THE_ACK
 from commbench.report.messaging import figures as figs
 from commbench.report.messaging.pullers import pullers_block
 from commbench.report.page.blocks import (
@@ -65,6 +66,9 @@ def _loss(row: dict[str, Any]) -> tuple[str, bool]:
         text += ", timed out"
     if row.get("metric.balanced") is False:
         text += ", BOOKS DO NOT BALANCE"
+    errors = row.get("metric.errors")
+    if isinstance(errors, list | tuple) and any("did not restart" in str(e) for e in errors):
+        text += ", broker did not restart"  # what was queued is then counted lost
     return text, lost > 0
 
 
@@ -137,13 +141,24 @@ def loss_matrix(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                 f"{r['metric.lost']}, unacked-delivered {r['metric.delivered_unacked']}; "
                 f"records: {r.get('ledger_records', '-')}"
             )
+            why = AT_THE_ACK.get(k) if f in ("power-cut", "broker-kill") else None
+            if why:
+                books += f"; at the ack: {why}"
             line.append(Cell(text, title=books, css="fail" if lost_acked else "ok"))
         body.append(line)
     caption = (
         "Loss under each crash, counted from per-message sequence numbers: lost = "
         "acknowledged but never delivered (red), or, for modes without acknowledgements, "
         "sent but never delivered. Hover for the full books; every row's books balance "
-        f"(received = distinct + duplicates; sent = acked + unacked). {ctx.describe()}."
+        "(received = distinct + duplicates; sent = acked + unacked). The power cut kills "
+        "the consumer, lets a backlog build, then cuts the broker and its disk cache "
+        "together (a FUSE layer drops what was not fsynced; the broker's start-up files "
+        "are written back first, as after a while of uptime): a mode that acknowledges "
+        "before fsync loses its backlog by design (JetStream's default sync_interval, "
+        "Redis appendfsync no/everysec), mosquitto loses it to any kill (it saves its "
+        "queue only every autosave_interval), and a mode that fsyncs before the ack "
+        "(JetStream always, Redis always, RabbitMQ durable and quorum) should lose "
+        f"none. {ctx.describe()}."
     )
     html = table_html(["system/mode", *faults], body, caption=caption, css="matrix")
     return [Block("Loss matrix", ctx.anchor("msg-loss"), html)]
