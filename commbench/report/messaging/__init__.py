@@ -337,13 +337,21 @@ def _search_text(rows: pd.DataFrame) -> str:
     if not found:
         return ""
     r = found[0]
+    retries = r.get("search_retries")
+    if isinstance(retries, float) and math.isnan(retries):  # a run from before retries
+        retries = None
     return (
         f"A rate is sustained when the producer keeps at least {r.get('min_pace', 0.9):.0%} of "
         f"the pace, every message is delivered, the backlog at the end of sending stays "
         f"within the latency bound and the e2e p99 is under {r.get('p99_bound_ms', 50):g} ms, "
         f"over a {r.get('trial_s', 1):g} s paced stream of {int(r['size_bytes'])} B messages; "
         f"the search doubles from a start rate, then bisects, {int(r.get('search_trials', 0))} "
-        "streams at most."
+        + (
+            "streams at most."
+            if retries is None
+            else f"rates at most; a failed trial is run {int(retries)} more "
+            "time(s) before its rate counts as failed (marked retry)."
+        )
     )
 
 
@@ -375,7 +383,9 @@ def max_rate_table(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     for r in found:
         trials = r.get("metric.trials") or []
         tried = "; ".join(
-            f"{t['rate_per_s']:,.0f}: {'ok' if t['sustained'] else t['reason']}" for t in trials
+            f"{t['rate_per_s']:,.0f}{' (retry)' if t.get('attempt', 1) > 1 else ''}: "
+            f"{'ok' if t['sustained'] else t['reason']}"
+            for t in trials
         )
         best = r.get("metric.max_rate_per_s")
         line: list[Cell | str] = [
