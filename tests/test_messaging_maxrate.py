@@ -28,19 +28,22 @@ def test_the_search_brackets_the_threshold_within_its_trials(limit: float) -> No
     bounds = RateSearch(start_per_s=2000, low_per_s=100, high_per_s=128_000, trials=8)
     calls: list[float] = []
     found = search(_threshold(limit, calls), bounds)
-    assert len(calls) <= bounds.trials and len(found.trials) == len(calls)
-    assert found.max_rate_per_s is not None and found.max_rate_per_s <= limit
+    rates = len(set(calls))
+    assert rates <= bounds.trials and len(found.trials) == len(calls)
+    # a threshold is no noise: every failed rate was tried twice (the retry), no other
+    assert all(calls.count(r) == (2 if r > limit else 1) for r in calls)
     failed = [t.rate_per_s for t in found.trials if not t.sustained]
+    assert found.max_rate_per_s is not None and found.max_rate_per_s <= limit
     assert failed and min(failed) > limit
     # the bracket is tight: within 15 % or the trials ran out
-    assert min(failed) / found.max_rate_per_s < 1.15 or len(calls) == bounds.trials
-    assert found.stopped == ("bracketed" if len(calls) < bounds.trials else "trials") or (
+    assert min(failed) / found.max_rate_per_s < 1.15 or rates == bounds.trials
+    assert found.stopped == ("bracketed" if rates < bounds.trials else "trials") or (
         found.stopped == "bracketed"
     )
 
 
 def test_nothing_sustained_is_none_and_stops_at_the_low_bound() -> None:
-    bounds = RateSearch(start_per_s=800, low_per_s=100, trials=10)
+    bounds = RateSearch(start_per_s=800, low_per_s=100, trials=10, retries=0)
     calls: list[float] = []
     found = search(_threshold(10.0, calls), bounds)
     assert found.max_rate_per_s is None
@@ -106,3 +109,55 @@ def test_backlog_at_last_send_reads_the_bin_where_everything_is_out() -> None:
     timeline = {"published": [0, 5, 10, 10], "backlog": [0, 2, 7, 0]}
     assert backlog_at_last_send(timeline, 10) == 7
     assert backlog_at_last_send({"published": [0, 3], "backlog": [0, 3]}, 10) == 3
+
+
+def test_a_noisy_failure_is_retried_and_does_not_pull_the_maximum_down() -> None:
+    """One failed trial at 4000/s (noise: the next stream at that rate holds) must not
+    end the doubling there; the retry is in the row."""
+    bounds = RateSearch(start_per_s=1000, high_per_s=128_000, trials=8)
+    calls: list[float] = []
+    limit = 10_000.0
+
+    def trial(rate: float) -> Trial:
+        calls.append(rate)
+        noisy = rate == 4000 and calls.count(4000) == 1
+        ok = rate <= limit and not noisy
+        return Trial(rate, ok, "" if ok else ("noise" if noisy else "too fast"))
+
+    found = search(trial, bounds)
+    assert calls[:4] == [1000, 2000, 4000, 4000]
+    assert found.max_rate_per_s is not None and found.max_rate_per_s > 4000
+    assert found.max_rate_per_s <= limit
+    at_4000 = [t for t in found.trials if t.rate_per_s == 4000]
+    assert [(t.attempt, t.sustained) for t in at_4000] == [(1, False), (2, True)]
+    metrics = found.metrics()
+    assert metrics["rescued_by_retry"] == 1 and 4000 in metrics["retried_rates"]
+    assert metrics["first_failed_per_s"] > 4000  # the rescued rate is not a failure
+    assert metrics["trial_count"] == len(calls) and metrics["rates_tried"] == len(set(calls))
+
+
+def test_without_the_retry_one_noisy_trial_caps_the_search() -> None:
+    """The same noise with retries=0: the search brackets below 4000 (what the retry fixes)."""
+    bounds = RateSearch(start_per_s=1000, high_per_s=128_000, trials=8, retries=0)
+    calls: list[float] = []
+
+    def trial(rate: float) -> Trial:
+        calls.append(rate)
+        ok = rate <= 10_000 and not (rate == 4000 and calls.count(4000) == 1)
+        return Trial(rate, ok, "" if ok else "noise")
+
+    found = search(trial, bounds)
+    assert found.max_rate_per_s is not None and found.max_rate_per_s < 4000
+    assert found.metrics()["retried_rates"] == []
+
+
+def test_a_real_failure_is_retried_once_then_counts() -> None:
+    bounds = RateSearch(start_per_s=1000, high_per_s=128_000, trials=3, retries=1)
+    calls: list[float] = []
+    found = search(_threshold(1500.0, calls), bounds)
+    assert calls[:3] == [1000, 2000, 2000] and len(calls) == 4  # 3 rates, one retried
+    assert calls[3] == pytest.approx(1414.2, rel=1e-3) and found.max_rate_per_s == calls[3]
+    assert len(found.trials) <= bounds.trials * (1 + bounds.retries)
+    assert [t.attempt for t in found.trials if t.rate_per_s == 2000] == [1, 2]
+    assert found.outcomes()[2000] is False and found.metrics()["first_failed_per_s"] <= 2000
+    assert found.metrics()["rescued_by_retry"] == 0

@@ -177,3 +177,18 @@ def test_pullers_table_gives_each_share_and_flags_duplicates() -> None:
     assert "10.0%" in block.html  # the 2-puller gap to a fair 50%
     assert '<td class="num slower">3</td>' in block.html
     assert pullers_block(rows[rows["measure"] != "pullers"], ctx) == []
+
+
+def test_the_loss_matrix_says_why_and_when_the_broker_did_not_restart(golden) -> None:
+    """A broker that never came back makes its whole backlog count as lost: the cell says
+    so; a broker fault's hover says what the broker had on disk at the ack."""
+    rows, ctx = golden
+    html = loss_matrix(rows, ctx)[0].html
+    assert "at the ack: fsynced before the ack (sync_interval: always)" in html
+    assert "did not restart" not in html
+    tampered = rows.copy()
+    hit = (tampered["measure"] == "crash") & (tampered["fault"] == "broker-kill")
+    tampered["metric.errors"] = tampered["metric.errors"].astype(object)
+    for index in tampered.index[hit]:
+        tampered.at[index, "metric.errors"] = ["broker did not restart: rabbitmq: exited"]
+    assert loss_matrix(tampered, ctx)[0].html.count("broker did not restart") == int(hit.sum())

@@ -11,17 +11,21 @@ target publish rate for ``trial_s`` seconds. It is *sustained* when
   allows (``rate * p99_bound``): it did not grow without bound;
 - the end-to-end p99 is under ``p99_bound_ms``.
 
-:func:`search` finds the highest sustained rate with a bounded number of trials:
-doubling from ``start`` until a trial fails (halving if the first one fails), then
+:func:`search` finds the highest sustained rate with a bounded number of rates tried:
+doubling from ``start`` until a rate fails (halving if the first one fails), then
 bisecting (geometric mean) between the last sustained rate and the first failed one.
-Pure: it takes the trial as a function, so it is tested without brokers.
+A failed trial is run again (``retries`` times, 1 by default) before its rate counts as
+failed: on a shared 2-core machine one noisy trial would otherwise pull the maximum
+down. Every attempt is kept in the result (``attempt`` 2 is the retry), so the row says
+which rates were retried and which a retry rescued. Pure: it takes the trial as a
+function, so it is tested without brokers.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ class Trial:
     achieved_per_s: float = 0.0
     p99_ns: float | None = None
     backlog_end: int = 0
+    attempt: int = 1  # 2, 3, ...: a retry at the same rate after a failed attempt
 
 
 @dataclass
@@ -48,33 +53,57 @@ class SearchResult:
     trials: list[Trial] = field(default_factory=list)
     stopped: str = ""  # why the search ended: bracketed, trials, high bound, low bound
 
+    def outcomes(self) -> dict[float, bool]:
+        """Rate -> sustained, as decided by its last attempt."""
+        decided: dict[float, bool] = {}
+        for t in self.trials:
+            decided[t.rate_per_s] = t.sustained
+        return decided
+
     def metrics(self) -> dict[str, Any]:
         best = next(
             (t for t in self.trials if t.sustained and t.rate_per_s == self.max_rate_per_s), None
         )
-        first_failed = min((t.rate_per_s for t in self.trials if not t.sustained), default=None)
+        outcomes = self.outcomes()
+        first_failed = min((r for r, ok in outcomes.items() if not ok), default=None)
+        retried = sorted({t.rate_per_s for t in self.trials if t.attempt > 1})
         return {
             "max_rate_per_s": self.max_rate_per_s,
             "first_failed_per_s": first_failed,
             "p99_ns_at_max": best.p99_ns if best else None,
             "achieved_per_s_at_max": best.achieved_per_s if best else None,
-            "trial_count": len(self.trials),
+            "trial_count": len(self.trials),  # streams, retries included
+            "rates_tried": len(outcomes),
+            "retried_rates": retried,
+            "rescued_by_retry": sum(1 for r in retried if outcomes[r]),
             "search_stopped": self.stopped,
             "trials": [asdict(t) for t in self.trials],
         }
 
 
+def attempts(trial: Callable[[float], Trial], rate: float, retries: int) -> list[Trial]:
+    """*trial* at *rate*, run again after a failure up to *retries* times; the last
+    attempt decides."""
+    done = [trial(rate)]
+    while not done[-1].sustained and len(done) <= retries:
+        done.append(replace(trial(rate), attempt=len(done) + 1))
+    return done
+
+
 def search(trial: Callable[[float], Trial], bounds: RateSearch) -> SearchResult:
-    """The highest sustained rate within ``bounds.trials`` trials (see the module text)."""
+    """The highest sustained rate within ``bounds.trials`` rates (see the module text);
+    at most ``bounds.trials * (1 + bounds.retries)`` streams."""
     result = SearchResult(None)
     good: float | None = None
     bad: float | None = None
     rate = bounds.start_per_s
     result.stopped = "trials"
-    while len(result.trials) < bounds.trials:
-        done = trial(rate)
-        result.trials.append(done)
-        if done.sustained:
+    tried = 0
+    while tried < bounds.trials:
+        done = attempts(trial, rate, bounds.retries)
+        result.trials.extend(done)
+        tried += 1
+        if done[-1].sustained:
             good = rate
         else:
             bad = rate
@@ -148,10 +177,14 @@ def paced_spec(mode: Mode, rate_per_s: float, bounds: RateSearch) -> StreamSpec:
 
 
 def find_max_rate(mode: Mode, bounds: RateSearch, directory: Path) -> SearchResult:
-    """Run the search for *mode*; each trial's records under *directory*/rate-<r>."""
+    """Run the search for *mode*; each trial's records under *directory*/rate-<r>
+    (a retry's under rate-<r>-retry<n>: its own books)."""
+    runs: dict[float, int] = {}
 
     def trial(rate: float) -> Trial:
+        runs[rate] = runs.get(rate, 0) + 1
+        retry = f"-retry{runs[rate] - 1}" if runs[rate] > 1 else ""
         spec = paced_spec(mode, rate, bounds)
-        return judge(run_stream(spec, directory / f"rate-{rate:.0f}"), rate, bounds)
+        return judge(run_stream(spec, directory / f"rate-{rate:.0f}{retry}"), rate, bounds)
 
     return search(trial, bounds)

@@ -114,3 +114,25 @@ def mode(key: str) -> Mode:
         from commbench.errors import UserError
 
         raise UserError(f"unknown messaging mode {key!r}; known: {', '.join(MODES)}") from None
+
+
+AT_THE_ACK: dict[str, str] = {
+    "nats/js-default": "acked before fsync: JetStream fsyncs every sync_interval, 2 min by default",
+    "nats/js-async": "acked before fsync: JetStream fsyncs every sync_interval, 2 min by default",
+    "nats/js-always": "fsynced before the ack (sync_interval: always)",
+    "redis/aof-no": "appended to the AOF, acked before fsync; the OS writes it back when it will",
+    "redis/aof-everysec": "acked before fsync: the AOF is fsynced once a second",
+    "redis/aof-always": "the AOF is fsynced before the reply",
+    "mqtt/qos1": (
+        "held in memory: mosquitto writes mosquitto.db only every autosave_interval "
+        "(1800 s) or at a clean exit, so a killed broker loses what it queued"
+    ),
+    "mqtt/qos2": (
+        "held in memory: mosquitto writes mosquitto.db only every autosave_interval "
+        "(1800 s) or at a clean exit, so a killed broker loses what it queued"
+    ),
+    "rabbitmq/durable": "publisher confirm after the queue index / message store is fsynced",
+    "rabbitmq/quorum": "publisher confirm after the Raft log (WAL) is fdatasynced",
+}
+"""Persistent mode -> where an acknowledged message is when the ack is sent: why a
+power cut (or, for mosquitto, any broker kill with a backlog) loses it or not."""

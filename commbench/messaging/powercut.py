@@ -6,12 +6,19 @@ so it cannot tell ``sync_interval: always`` from the default, nor ``appendfsync 
 from ``no``; this can.
 
 ``python -m commbench.messaging.powercut MOUNT BACKING`` serves MOUNT from BACKING in the
-foreground (fusepy, single-threaded) and prints ``READY`` once mounted.
+foreground (fusepy, one FUSE thread) and prints ``READY`` once mounted; it reads commands
+on stdin (``writeback``: answered ``OK <files>``). With the environment variable
+``COMMBENCH_POWERCUT_LOG=FILE`` it appends one line per data call (create, open with its
+flags, write with offset and length, fsync, rename, ...) and per failed call to FILE.
 
 Model (simplified, stated): data writes are held per file until ``fsync``/``fdatasync``
-of that file, except writes to a file opened ``O_SYNC``/``O_DSYNC``, durable when they
-return; metadata operations (create, mkdir, rename, unlink, truncate) reach the
-backing directory at once, as on a journalling filesystem that orders metadata.
+of that file, except writes through a handle opened (or created) ``O_SYNC``/``O_DSYNC``,
+durable when they return; metadata operations (create, mkdir, rename, unlink, truncate,
+link, symlink) reach the backing directory at once, as on a journalling filesystem that
+orders metadata. The harness calls :meth:`PowerCutLayer.writeback` once the broker is
+set up and before the stream starts: what the broker wrote at its start is on the disk,
+as it would be after the kernel's periodic writeback; the cut then drops every write
+of the stream that was not fsynced.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,14 +41,45 @@ def _operations() -> Any:
     from fuse import FuseOSError, Operations
 
     class UnsyncedFS(Operations):
-        """Passthrough to *backing*, with unsynced writes held in memory per path."""
+        """Passthrough to *backing*, with unsynced writes held in memory per path.
 
-        def __init__(self, backing: str) -> None:
+        Served with ``raw_fi=True``: open and create get the open flags (fusepy drops
+        them for create otherwise, so a file created ``O_CREAT|O_DSYNC`` was not
+        synchronous), and each open gets its own handle that says whether its writes
+        are synchronous. Every call holds one mutex: the control thread
+        (:meth:`writeback`) runs beside the FUSE loop.
+        """
+
+        def __init__(self, backing: str, log: Any = None) -> None:
             self.backing = backing
             self.dirty: dict[str, list[tuple[int, bytes]]] = {}
-            # files opened O_SYNC/O_DSYNC: each write is durable when it returns (by path:
-            # fusepy gives no per-open handle here)
-            self.synchronous: set[str] = set()
+            self.handles: dict[int, bool] = {}  # open handle -> its writes are synchronous
+            self.next_handle = 1
+            self.log = log  # a text file: one line per data call (COMMBENCH_POWERCUT_LOG)
+            self._mutex = threading.Lock()  # not "lock": fusepy's Operations has lock()
+
+        def __call__(self, op: str, *args: Any) -> Any:
+            with self._mutex:
+                try:
+                    result = super().__call__(op, *args)
+                except OSError as exc:
+                    if self.log is not None and op not in ("getattr", "access"):
+                        self._note(op, args, f"error {errno.errorcode.get(exc.errno, exc.errno)}")
+                    raise
+                if self.log is not None and op in LOGGED_OPS:
+                    self._note(op, args, "")
+                return result
+
+        def _note(self, op: str, args: tuple[Any, ...], outcome: str) -> None:
+            shown = []
+            for arg in args:
+                if isinstance(arg, bytes):
+                    shown.append(f"len={len(arg)}")
+                elif hasattr(arg, "flags") and hasattr(arg, "fh"):
+                    shown.append(f"flags={arg.flags:#o} fh={arg.fh}")
+                else:
+                    shown.append(str(arg))
+            print(f"{time.monotonic_ns()} {op} {' '.join(shown)} {outcome}".rstrip(), file=self.log)
 
         def _real(self, path: str) -> str:
             return os.path.join(self.backing, path.lstrip("/"))
@@ -59,6 +99,31 @@ def _operations() -> Any:
                     os.fsync(fd)
             finally:
                 os.close(fd)
+
+        def writeback(self) -> int:
+            """The kernel's flusher: every held write reaches the disk (no cut drops it).
+            Returns the number of files written back; a held file that is gone from the
+            backing directory has nothing to write back (its extents are dropped)."""
+            with self._mutex:
+                paths = list(self.dirty)
+                gone = []
+                for path in paths:
+                    try:
+                        self._apply(path, sync=False)
+                    except FileNotFoundError:
+                        gone.append(path)
+                if self.log is not None:
+                    print(
+                        f"{time.monotonic_ns()} writeback {len(paths)} files, gone {gone}",
+                        file=self.log,
+                    )
+                return len(paths) - len(gone)
+
+        def _handle(self, fi: Any, flags: int) -> int:
+            fi.fh = self.next_handle
+            self.next_handle += 1
+            self.handles[fi.fh] = bool(flags & os.O_DSYNC)  # O_SYNC includes O_DSYNC
+            return 0
 
         # ---- metadata: straight through
         def access(self, path: str, mode: int) -> None:
@@ -91,17 +156,23 @@ def _operations() -> Any:
 
         def unlink(self, path: str) -> None:
             self.dirty.pop(path, None)
-            self.synchronous.discard(path)
             os.unlink(self._real(path))
 
         def rename(self, old: str, new: str) -> None:
             self.dirty.pop(new, None)
             if old in self.dirty:
                 self.dirty[new] = self.dirty.pop(old)
-            if old in self.synchronous:
-                self.synchronous.discard(old)
-                self.synchronous.add(new)
             os.rename(self._real(old), self._real(new))
+
+        def link(self, target: str, source: str) -> None:
+            self._apply(source, sync=False)  # one inode, two names: no held data per name
+            os.link(self._real(source), self._real(target))
+
+        def symlink(self, target: str, source: str) -> None:
+            os.symlink(source, self._real(target))
+
+        def readlink(self, path: str) -> str:
+            return os.readlink(self._real(path))
 
         def chmod(self, path: str, mode: int) -> None:
             os.chmod(self._real(path), mode)
@@ -127,54 +198,74 @@ def _operations() -> Any:
             os.truncate(self._real(path), length)
 
         # ---- data: held until fsync
-        def create(self, path: str, mode: int, fi: Any = None) -> int:
+        def create(self, path: str, mode: int, fi: Any) -> int:
+            self.dirty.pop(path, None)
             os.close(os.open(self._real(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode))
-            return 0
+            return self._handle(fi, fi.flags)
 
-        def open(self, path: str, flags: int) -> int:
-            if flags & os.O_TRUNC:
+        def open(self, path: str, fi: Any) -> int:
+            if fi.flags & os.O_TRUNC:
                 self.truncate(path, 0)
-            if flags & os.O_DSYNC:  # O_SYNC includes it
-                self.synchronous.add(path)
-            return 0
+            return self._handle(fi, fi.flags)
 
-        def read(self, path: str, size: int, offset: int, fh: Any) -> bytes:
+        def read(self, path: str, size: int, offset: int, fi: Any) -> bytes:
             fd = os.open(self._real(path), os.O_RDONLY)
             try:
                 data = bytearray(os.pread(fd, size, offset))
+                backing_size = os.fstat(fd).st_size
             finally:
                 os.close(fd)
-            end = offset + size
+            # A short read is EOF to the kernel, which then shrinks the file's size: bytes
+            # between the backing file's end and a held write are a hole, read as zeros
+            # (returning short here cut dets files, Mnesia's schema among them, short).
+            end = min(offset + size, max(backing_size, self._dirty_end(path)))
+            if len(data) < end - offset:
+                data.extend(b"\x00" * (end - offset - len(data)))
             for off, chunk in self.dirty.get(path, ()):
                 lo, hi = max(off, offset), min(off + len(chunk), end)
-                if lo >= hi:
-                    continue
-                if len(data) < hi - offset:
-                    data.extend(b"\x00" * (hi - offset - len(data)))
-                data[lo - offset : hi - offset] = chunk[lo - off : hi - off]
+                if lo < hi:
+                    data[lo - offset : hi - offset] = chunk[lo - off : hi - off]
             return bytes(data)
 
-        def write(self, path: str, data: bytes, offset: int, fh: Any) -> int:
+        def write(self, path: str, data: bytes, offset: int, fi: Any) -> int:
             self.dirty.setdefault(path, []).append((offset, bytes(data)))
-            if path in self.synchronous:
+            if self.handles.get(fi.fh, False):
                 self._apply(path, sync=True)
             elif sum(len(d) for _, d in self.dirty[path]) > 64 * 1024 * 1024:
                 self._apply(path, sync=False)  # bound memory: an early writeback, unsynced
             return len(data)
 
-        def fsync(self, path: str, datasync: int, fh: Any) -> None:
+        def fsync(self, path: str, datasync: int, fi: Any) -> None:
             self._apply(path, sync=True)
 
-        def flush(self, path: str, fh: Any) -> None:
+        def flush(self, path: str, fi: Any) -> None:
             return None  # close(2) does not make data durable
 
-        def release(self, path: str, fh: Any) -> None:
-            return None
+        def release(self, path: str, fi: Any) -> None:
+            self.handles.pop(fi.fh, None)
 
         def fsyncdir(self, path: str, datasync: int, fh: Any) -> None:
             return None
 
     return UnsyncedFS
+
+
+LOGGED_OPS = frozenset(
+    {"create", "open", "read", "write", "fsync", "release", "truncate", "rename", "unlink"}
+    | {"link", "symlink", "mkdir"}
+)
+"""The calls the op log (env ``COMMBENCH_POWERCUT_LOG``) records when they succeed;
+every failed call is recorded."""
+
+
+def _control(ops: Any) -> None:
+    """The harness's commands on stdin, one per line: ``writeback`` -> ``OK <files>``."""
+    for line in sys.stdin:
+        if line.strip() == "writeback":
+            try:
+                print(f"OK {ops.writeback()}", flush=True)
+            except Exception as exc:  # the harness reports it; the thread lives on
+                print(f"ERR {type(exc).__name__}: {exc}".replace("\n", " "), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.02)
         print("READY" if os.path.ismount(mount) else "FAILED", flush=True)
         os._exit(0)
-    FUSE(_operations()(backing), mount, foreground=True, nothreads=True, allow_other=False)
+    log_path = os.environ.get("COMMBENCH_POWERCUT_LOG")
+    log = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115 (dies with us)
+    ops = _operations()(backing, log)
+    threading.Thread(target=_control, args=(ops,), daemon=True).start()
+    FUSE(ops, mount, foreground=True, nothreads=True, allow_other=False, raw_fi=True)
     return 0
 
 
@@ -219,7 +314,7 @@ class PowerCutLayer:
                 str(self.mount),
                 str(self.backing),
             ],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -229,11 +324,33 @@ class PowerCutLayer:
             self.stop()
             raise Unsupported("power cut: the FUSE layer did not mount")
 
+    def writeback(self, timeout_s: float = 30.0) -> int:
+        """What the kernel's flusher does to a broker that has been up a while: every
+        write held so far reaches the disk, fsynced or not; returns the files written.
+        Linux writes back dirty pages older than 30 s (``vm.dirty_expire_centisecs``); a
+        stream lasts seconds, so without this a cut would also drop what the broker wrote
+        at its start, which no disk would still hold after a long run."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            raise Unsupported("power cut: the FUSE layer is not running")
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(b"writeback\n")
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], timeout_s)
+        line = process.stdout.readline() if ready else b""
+        if not line.startswith(b"OK"):
+            said = line.decode(errors="replace").strip() or (
+                "it ended" if process.poll() is not None else f"no answer in {timeout_s:g} s"
+            )
+            raise Unsupported(f"power cut: the FUSE layer did not write back: {said[:200]}")
+        return int(line.split()[1])
+
     def cut(self) -> None:
         """The power cut: SIGKILL the layer (its unsynced writes die with it), unmount."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self._close_pipes()
         self._unmount()
 
     def _unmount(self) -> None:
@@ -256,9 +373,15 @@ class PowerCutLayer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process is not None and self.process.stdout:
-            self.process.stdout.close()
+        self._close_pipes()
         self._unmount()
+
+    def _close_pipes(self) -> None:
+        if self.process is not None:
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ class RateSearch:
     start_per_s: float = 2000.0
     low_per_s: float = 100.0  # below this the mode is reported as not sustaining any rate
     high_per_s: float = 128_000.0
-    trials: int = 6  # at most this many streams per mode
+    trials: int = 6  # at most this many rates per mode
+    retries: int = 1  # a failed trial is run again this often before its rate fails
+    # (so at most trials * (1 + retries) streams per mode)
     trial_s: float = 1.0
     p99_bound_ms: float = 50.0
     min_pace: float = 0.9

@@ -383,6 +383,14 @@ class _Run:
         self.start_broker()
         for index in range(spec.consumers):
             self.start_consumer(index)
+        if spec.fault == "power-cut" and self.broker is not None:
+            # the broker's start-up writes are on disk, as after a while of uptime: the
+            # cut is to test the stream's messages, not files written seconds before
+            try:
+                self.broker.settle()
+                self.mark("settled")
+            except Unsupported as exc:  # the cut still runs: on the stricter model, said so
+                self.errors.append(f"not settled, start-up writes unsynced at the cut: {exc}")
         self.start_producer()
         self.mark("producer ready")
         start = time.monotonic()

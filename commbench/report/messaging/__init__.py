@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from commbench.messaging.modes import AT_THE_ACK
 from commbench.report.messaging import figures as figs
 from commbench.report.messaging.pullers import pullers_block
 from commbench.report.page.blocks import (
@@ -65,6 +66,9 @@ def _loss(row: dict[str, Any]) -> tuple[str, bool]:
         text += ", timed out"
     if row.get("metric.balanced") is False:
         text += ", BOOKS DO NOT BALANCE"
+    errors = row.get("metric.errors")
+    if isinstance(errors, list | tuple) and any("did not restart" in str(e) for e in errors):
+        text += ", broker did not restart"  # what was queued is then counted lost
     return text, lost > 0
 
 
@@ -137,13 +141,24 @@ def loss_matrix(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
                 f"{r['metric.lost']}, unacked-delivered {r['metric.delivered_unacked']}; "
                 f"records: {r.get('ledger_records', '-')}"
             )
+            why = AT_THE_ACK.get(k) if f in ("power-cut", "broker-kill") else None
+            if why:
+                books += f"; at the ack: {why}"
             line.append(Cell(text, title=books, css="fail" if lost_acked else "ok"))
         body.append(line)
     caption = (
         "Loss under each crash, counted from per-message sequence numbers: lost = "
         "acknowledged but never delivered (red), or, for modes without acknowledgements, "
         "sent but never delivered. Hover for the full books; every row's books balance "
-        f"(received = distinct + duplicates; sent = acked + unacked). {ctx.describe()}."
+        "(received = distinct + duplicates; sent = acked + unacked). The power cut kills "
+        "the consumer, lets a backlog build, then cuts the broker and its disk cache "
+        "together (a FUSE layer drops what was not fsynced; the broker's start-up files "
+        "are written back first, as after a while of uptime): a mode that acknowledges "
+        "before fsync loses its backlog by design (JetStream's default sync_interval, "
+        "Redis appendfsync no/everysec), mosquitto loses it to any kill (it saves its "
+        "queue only every autosave_interval), and a mode that fsyncs before the ack "
+        "(JetStream always, Redis always, RabbitMQ durable and quorum) should lose "
+        f"none. {ctx.describe()}."
     )
     html = table_html(["system/mode", *faults], body, caption=caption, css="matrix")
     return [Block("Loss matrix", ctx.anchor("msg-loss"), html)]
@@ -322,13 +337,21 @@ def _search_text(rows: pd.DataFrame) -> str:
     if not found:
         return ""
     r = found[0]
+    retries = r.get("search_retries")
+    if isinstance(retries, float) and math.isnan(retries):  # a run from before retries
+        retries = None
     return (
         f"A rate is sustained when the producer keeps at least {r.get('min_pace', 0.9):.0%} of "
         f"the pace, every message is delivered, the backlog at the end of sending stays "
         f"within the latency bound and the e2e p99 is under {r.get('p99_bound_ms', 50):g} ms, "
         f"over a {r.get('trial_s', 1):g} s paced stream of {int(r['size_bytes'])} B messages; "
         f"the search doubles from a start rate, then bisects, {int(r.get('search_trials', 0))} "
-        "streams at most."
+        + (
+            "streams at most."
+            if retries is None
+            else f"rates at most; a failed trial is run {int(retries)} more "
+            "time(s) before its rate counts as failed (marked retry)."
+        )
     )
 
 
@@ -360,7 +383,9 @@ def max_rate_table(rows: pd.DataFrame, ctx: RunContext) -> list[Block]:
     for r in found:
         trials = r.get("metric.trials") or []
         tried = "; ".join(
-            f"{t['rate_per_s']:,.0f}: {'ok' if t['sustained'] else t['reason']}" for t in trials
+            f"{t['rate_per_s']:,.0f}{' (retry)' if t.get('attempt', 1) > 1 else ''}: "
+            f"{'ok' if t['sustained'] else t['reason']}"
+            for t in trials
         )
         best = r.get("metric.max_rate_per_s")
         line: list[Cell | str] = [
