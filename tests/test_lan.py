@@ -1,7 +1,7 @@
 """LAN mode across a real (virtual) link: two network namespaces joined by a veth pair.
 
-Machine B (namespace ``cbB<pid>``, 198.18.0.2) runs ``commbench peer``; machine A
-(namespace ``cbA<pid>``, 198.18.0.1) runs ``commbench run --peer``, and MPI runs one
+Machine B (namespace ``cb-<pid>-lB``, 198.18.0.2) runs ``commbench peer``; machine A
+(namespace ``cb-<pid>-lA``, 198.18.0.1) runs ``commbench run --peer``, and MPI runs one
 rank on each through mpiexec's host list (hydra's launcher is ``tests/nsexec``,
 which stands in for ssh by entering the other namespace). A ``tc tbf``
 rate limit of 1 Gbit/s on the link stands in for a LAN. Needs root (CI has it);
@@ -20,54 +20,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.netns_pair import A_ADDR, B_ADDR, TwoHosts, veth_pair
+
 pytestmark = pytest.mark.privileged
 
 ROOT = Path(__file__).resolve().parents[1]
-A_ADDR, B_ADDR, PORT = "198.18.0.1", "198.18.0.2", 7811
-
-
-def sh(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True, timeout=30)
+PORT = 7811
 
 
 @pytest.fixture
-def two_hosts() -> Iterator[tuple[str, str, str]]:
-    assert os.geteuid() == 0, "the LAN test needs root to create network namespaces"
-    a, b = f"cbA{os.getpid()}", f"cbB{os.getpid()}"
-    veth_a, veth_b = f"cba{os.getpid() % 100000}", f"cbb{os.getpid() % 100000}"
-    try:
-        sh("ip", "netns", "add", a)
-        sh("ip", "netns", "add", b)
-        sh("ip", "link", "add", veth_a, "type", "veth", "peer", "name", veth_b)
-        sh("ip", "link", "set", veth_a, "netns", a)
-        sh("ip", "link", "set", veth_b, "netns", b)
-        for ns, dev, addr in ((a, veth_a, A_ADDR), (b, veth_b, B_ADDR)):
-            sh("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh(
-                "ip",
-                "netns",
-                "exec",
-                ns,
-                "tc",
-                "qdisc",
-                "add",
-                "dev",
-                dev,
-                "root",
-                "tbf",
-                "rate",
-                "1gbit",
-                "burst",
-                "256kb",
-                "latency",
-                "50ms",
-            )
-        yield a, b, veth_a
-    finally:
-        for ns in (a, b):  # deleting a namespace deletes its end of the veth pair
-            subprocess.run(["ip", "netns", "delete", ns], capture_output=True, timeout=30)
+def two_hosts() -> Iterator[TwoHosts]:
+    with veth_pair("l", rate="1gbit") as hosts:
+        yield hosts
 
 
 def in_ns(ns: str, *args: str) -> list[str]:

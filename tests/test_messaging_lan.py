@@ -19,38 +19,18 @@ from pathlib import Path
 import pytest
 
 from commbench.messaging.remote import BROKER_PORT_OFFSET
+from tests.netns_pair import B_ADDR, veth_pair
 
 pytestmark = pytest.mark.privileged
 
 ROOT = Path(__file__).resolve().parents[1]
-A_ADDR, B_ADDR, PORT = "198.18.0.1", "198.18.0.2", 7821
-
-
-def sh(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True, timeout=30)
+PORT = 7821
 
 
 @pytest.fixture
 def two_hosts() -> Iterator[tuple[str, str]]:
-    assert os.geteuid() == 0, "the LAN test needs root to create network namespaces"
-    a, b = f"cb-{os.getpid()}-mA", f"cb-{os.getpid()}-mB"
-    veth_a, veth_b = f"cbma{os.getpid() % 10000}", f"cbmb{os.getpid() % 10000}"
-    try:
-        sh("ip", "netns", "add", a)
-        sh("ip", "netns", "add", b)
-        sh("ip", "link", "add", veth_a, "type", "veth", "peer", "name", veth_b)
-        sh("ip", "link", "set", veth_a, "netns", a)
-        sh("ip", "link", "set", veth_b, "netns", b)
-        for ns, dev, addr in ((a, veth_a, A_ADDR), (b, veth_b, B_ADDR)):
-            sh("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        yield a, b
-    finally:
-        from commbench.cleanup import remove_namespace
-
-        for ns in (a, b):
-            remove_namespace(ns)
+    with veth_pair("m") as hosts:
+        yield hosts.a, hosts.b
 
 
 HARNESS = """
