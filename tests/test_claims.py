@@ -606,3 +606,20 @@ def test_json_claim_reports_connect_with_gzip_when_measured() -> None:
     assert "Connect JSON ÷ protobuf with gzip, rpc: gzipped bytes ×2" in with_gzip.figure
     assert "p50 ×3" in with_gzip.figure
     assert "gzip shrinks the JSON message to 75%" in with_gzip.conditions
+
+
+def test_a_persistent_mode_that_lost_acknowledged_messages_is_explained() -> None:
+    from commbench.claims.messaging import mom_persistence
+    from commbench.messaging.modes import AT_THE_ACK
+
+    cut = {"measure": "crash", "fault": "power-cut", "persistent": True, "acks": True}
+    frame = messaging(
+        ("nats", {**cut, "mode": "js-default"}, {"lost": 1015}),
+        ("nats", {**cut, "mode": "js-always"}, {"lost": 0}),
+        ("nats", {"measure": "crash", "fault": "broker-kill", "mode": "core", "persistent": False, "acks": False}, {"lost_sent": 7}),
+    )  # fmt: skip
+    verdict = mom_persistence(frame)
+    assert verdict.outcome == ONLY_WHEN
+    assert f"nats/js-default: {AT_THE_ACK['nats/js-default']}" in verdict.conditions
+    assert "js-always:" not in verdict.conditions  # it lost nothing: no excuse needed
+    assert "1015 acknowledged lost" in verdict.figure

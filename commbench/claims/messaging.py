@@ -113,7 +113,21 @@ def mom_persistence(table: pd.DataFrame) -> Verdict:
         cond = "in-memory brokers lost nothing, or persistent ones lost acknowledged messages"
     elif outcome == ONLY_WHEN:
         cond = "not every broker and mode behaved as the notes say; see the counts"
-    return Verdict(outcome, "; ".join(parts), cond, when)
+    why = _why_persistent_lost(rows)
+    return Verdict(outcome, "; ".join(parts), f"{cond}{'. ' + why if why else ''}", when)
+
+
+def _why_persistent_lost(rows: list[Row]) -> str:
+    """For each persistent mode that lost acknowledged messages: where its message was when
+    the acknowledgement went out (the broker's documented durability point)."""
+    from commbench.messaging.modes import AT_THE_ACK
+
+    seen: dict[str, str] = {}
+    for r in rows:
+        key = f"{r.subject}/{r.params.get('mode')}"
+        if r.params.get("persistent") and (_loss(r) or 0) > 0 and key in AT_THE_ACK:
+            seen.setdefault(key, AT_THE_ACK[key])
+    return "; ".join(f"{key}: {text}" for key, text in seen.items())
 
 
 def mpi_not_fault_tolerant(table: pd.DataFrame) -> Verdict:
