@@ -247,8 +247,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     files = [str(run.path) for run in results.runs]
     labels = compare.run_labels(table, files)
     fingerprints = {str(r.path): r.machine_info.get("commbench", {}) for r in results.runs}
+    prepared = compare.prepare_baseline(table, files[0])  # the same for every other file
     for other in files[1:]:
-        comparison = compare.compare_runs(table, files[0], other)
+        comparison = compare.compare_runs(table, files[0], other, prepared=prepared)
         compare_print.print_comparison(
             comparison,
             compare.family_summary(comparison),

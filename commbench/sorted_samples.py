@@ -1,0 +1,128 @@
+"""Samples validated once and held sorted, with their runs of equal values: what the
+rank test and the bootstrap of :mod:`commbench.stats` read, without redoing it per call.
+
+The tidy table holds every benchmark's samples sorted ascending (and latency samples,
+decoded from histograms, as a few hundred distinct values repeated). On sorted input
+the Mann-Whitney U statistic and its tie correction follow from the runs of equal
+values of each side and one ``searchsorted`` of one side's distinct values into the
+other's, instead of pooling, sorting and ranking every sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+MAX_EXACT_SAMPLES = 2**17
+"""Largest pooled size (both sides) for which :func:`mann_whitney_sorted` is used: up to
+it, every tie sum (at most n**3 <= 2**51) is an exact float64 integer, so U and the tie
+term are exactly those of the pooled computation."""
+
+
+class SortedSample:
+    """One side's samples: validated (1-D float64, non-empty, finite) and sorted.
+
+    ``values``: the sorted samples; ``is_sorted``: whether the input already was (then
+    ``values`` is the input itself, not a copy); ``original``: the input as a 1-D array;
+    ``distinct`` / ``counts``: the distinct values, ascending, and how often each occurs;
+    ``starts``: where each run of equal values begins in ``values``, then ``n``;
+    ``tie_sum``: sum of ``count**3 - count`` over the runs. Treat it as read-only.
+    """
+
+    __slots__ = ("counts", "distinct", "is_sorted", "n", "original", "starts", "tie_sum", "values")
+    __slots__ += ("padded_counts", "padded_distinct")
+
+    def __init__(
+        self, original: np.ndarray, values: np.ndarray, is_sorted: bool, last: np.ndarray
+    ) -> None:
+        """*last*: the index of the last element of every run of equal values but the last."""
+        n, k = values.size, last.size + 1
+        starts = np.empty(k + 1, dtype=np.int64)
+        starts[0], starts[k] = 0, n
+        np.add(last, 1, out=starts[1:k])
+        # distinct and counts, each with one more entry (+inf, 0): what a value above every
+        # sample finds at searchsorted(distinct, value)
+        distinct, counts = np.empty(k + 1, dtype=np.float64), np.empty(k + 1, dtype=np.int64)
+        values.take(starts[:k], out=distinct[:k])
+        np.subtract(starts[1:], starts[:-1], out=counts[:k])
+        distinct[k], counts[k] = np.inf, 0
+        self.padded_distinct, self.padded_counts = distinct, counts
+        self.original, self.values, self.is_sorted, self.n = original, values, is_sorted, n
+        self.distinct, self.counts, self.starts = distinct[:k], counts[:k], starts
+        self.tie_sum = int(np.dot(counts * counts, counts)) - n
+
+    @property
+    def median(self) -> float:
+        """``np.median`` of the samples, read off the sorted values."""
+        x, mid = self.values, self.n // 2
+        return float(x[mid]) if self.n % 2 else float((x[mid - 1] + x[mid]) / 2)
+
+
+def sorted_sample(samples: ArrayLike | SortedSample, name: str = "samples") -> SortedSample:
+    """Validate *samples* (the checks and messages of ``stats``' ``_as_1d``) and sort them;
+    a :class:`SortedSample` is returned as is.
+
+    Sorted input is checked in one pass (a NaN breaks the ascending order, so only the
+    ends can be infinite) and is not copied.
+    """
+    if isinstance(samples, SortedSample):
+        return samples
+    arr = np.asarray(samples, dtype=np.float64)
+    if arr.ndim != 1:
+        arr = arr.ravel()
+    n = arr.size
+    if n == 0:
+        raise ValueError(f"{name} is empty: at least one sample time is required")
+    if n == 1 or (arr[1:] >= arr[:-1]).all():  # a NaN breaks the order
+        if not (math.isfinite(arr[0]) and math.isfinite(arr[-1])):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        return SortedSample(arr, arr, True, (arr[1:] != arr[:-1]).nonzero()[0])
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    values = np.sort(arr, kind="stable")
+    return SortedSample(arr, values, False, (values[1:] != values[:-1]).nonzero()[0])
+
+
+def mann_whitney_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]:
+    """``(U, p)`` of ``stats.mann_whitney_u`` (U of *a*; normal approximation, tie and
+    continuity corrected), from the runs of both sides.
+
+    Per distinct value v of b (count c): ``searchsorted`` into a's distinct values gives
+    the number of a samples below v and the count m of a samples equal to v. The pairs
+    with a above b number n1 * n2 - sum(c * below) - sum(c * m), U counts ties as 1/2,
+    and the pooled tie term sum(t**3 - t) = a.tie_sum + b.tie_sum + 3 * sum(c * m * (c + m)),
+    since (c + m)**3 - (c + m) = (c**3 - c) + (m**3 - m) + 3 c m (c + m). Every sum is an
+    exact integer, so both are bit for bit those of the pooled computation as long as the
+    pooled size is at most :data:`MAX_EXACT_SAMPLES`. (b's values are looked up in a's:
+    a is the baseline, the side prepared once when one run is compared with several.)
+    """
+    n1, n2 = a.n, b.n
+    n = n1 + n2
+    if n > MAX_EXACT_SAMPLES:
+        raise ValueError(f"{n} samples: more than the {MAX_EXACT_SAMPLES} of the exact path")
+    at = np.searchsorted(a.distinct, b.distinct)  # a's distinct values below each of b's
+    below_pairs = int(np.dot(b.counts, a.starts[at]))
+    equal = a.padded_counts[at] * (a.padded_distinct[at] == b.distinct)
+    tied = b.counts * equal
+    tied_pairs = int(tied.sum())
+    tie_term = a.tie_sum + b.tie_sum
+    if tied_pairs:
+        tie_term += 3 * int(np.dot(tied, b.counts + equal))
+    u1 = float(n1 * n2 - below_pairs - tied_pairs) + 0.5 * float(tied_pairs)
+    return u1, normal_p_value(u1, n1, n2, float(tie_term))
+
+
+def normal_p_value(u1: float, n1: int, n2: int, tie_term: float) -> float:
+    """Two-sided p of U statistic *u1* (normal approximation, continuity corrected); the
+    variance is tie corrected by *tie_term* = sum(t**3 - t) over the pooled tie groups.
+    All-identical samples (zero variance) give 1.0."""
+    n = n1 + n2
+    u = max(u1, n1 * n2 - u1)
+    var = n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1)))
+    if var <= 0.0:  # every value identical: no evidence of any difference
+        return 1.0
+    z = (u - n1 * n2 / 2.0 - 0.5) / math.sqrt(var)
+    p = 2.0 * 0.5 * math.erfc(z / math.sqrt(2.0))  # 2 * P(N(0,1) > z)
+    return min(max(p, 0.0), 1.0)
