@@ -253,7 +253,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         compare_print.print_comparison(
             comparison,
             compare.family_summary(comparison),
-            compare.only_on_one_side(table, files[0], other),
+            compare.only_on_one_side(table, files[0], other, prepared=prepared),
             compare.fingerprint_diff(fingerprints[files[0]], fingerprints[other]),
             labels=(labels[files[0]], labels[other]),
         )

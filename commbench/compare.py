@@ -171,6 +171,9 @@ class PreparedBaseline:
     file: str
     rows: pd.DataFrame
     samples: tuple[SortedSample | ValueError | None, ...]
+    labels: pd.DataFrame
+    """family, subject, name and the params of every row (the first columns of
+    :func:`compare_runs` when the other file has every benchmark of this one)."""
 
 
 def prepare_baseline(table: pd.DataFrame, baseline: str) -> PreparedBaseline:
@@ -183,7 +186,7 @@ def prepare_baseline(table: pd.DataFrame, baseline: str) -> PreparedBaseline:
             samples.append(None if x is None else sorted_sample(x, "a"))
         except ValueError as exc:  # empty, NaN or infinite samples
             samples.append(exc)
-    return PreparedBaseline(baseline, rows, tuple(samples))
+    return PreparedBaseline(baseline, rows, tuple(samples), _labels_and_params(rows.reset_index()))
 
 
 def compare_runs(
@@ -241,7 +244,10 @@ def compare_runs(
             )
         tests = [done[i % workers][i // workers] for i in range(len(pairs))]
 
-    out = _labels_and_params(base.reset_index())
+    if prepared is not None and np.array_equal(at, np.arange(len(prepared.rows))):
+        out = prepared.labels.copy()
+    else:
+        out = _labels_and_params(base.reset_index())
     out["baseline_median_s"] = base["median"].to_numpy(dtype=np.float64)
     out["other_median_s"] = oth["median"].to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -251,9 +257,17 @@ def compare_runs(
     return pd.concat([out, tested.set_axis(out.index)], axis=1)
 
 
-def only_on_one_side(table: pd.DataFrame, baseline: str, other: str) -> pd.DataFrame:
-    """Benchmarks present in just one of the two files: family, subject, name, side, file."""
-    base, oth = _side(table, baseline), _side(table, other)
+def only_on_one_side(
+    table: pd.DataFrame, baseline: str, other: str, *, prepared: PreparedBaseline | None = None
+) -> pd.DataFrame:
+    """Benchmarks present in just one of the two files: family, subject, name, side, file.
+
+    ``prepared``: :func:`prepare_baseline` of ``baseline``, when already made.
+    """
+    if prepared is not None and prepared.file != baseline:
+        raise ValueError(f"prepared for {prepared.file}, not for the baseline {baseline}")
+    base = prepared.rows if prepared is not None else _side(table, baseline)
+    oth = _side(table, other)
     parts = []
     for side, file, rows, against in (
         ("baseline", baseline, base, oth),
@@ -266,6 +280,12 @@ def only_on_one_side(table: pd.DataFrame, baseline: str, other: str) -> pd.DataF
 
 def _geometric_mean_axis(x: np.ndarray, axis: int | None = None) -> Any:
     return np.exp(np.mean(np.log(x), axis=axis))
+
+
+def _exp_mean_axis(logs: np.ndarray, axis: int | None = None) -> Any:
+    """:func:`_geometric_mean_axis` of ``exp(logs)``, given the logarithms: the same
+    numbers, since a resample of the logarithms is the logarithm of the resample."""
+    return np.exp(np.mean(logs, axis=axis))
 
 
 def family_summary(
@@ -285,8 +305,9 @@ def family_summary(
             gm = stats.geometric_mean(ratios)
             # stats has a two-sample ratio bootstrap only; against a = [1.0] (every resample
             # of a is 1) it is the one-sample bootstrap of the geometric mean of the ratios.
+            # It runs on the logarithms (a = [log 1]), taken once rather than per resample.
             _, low, high = stats.bootstrap_ratio_ci(
-                [1.0], ratios, stat=_geometric_mean_axis, n_resamples=N_RESAMPLES,
+                [0.0], np.log(ratios), stat=_exp_mean_axis, n_resamples=N_RESAMPLES,
                 confidence=confidence, seed=seed,
             )  # fmt: skip
         count = group["verdict"].value_counts().get

@@ -103,11 +103,26 @@ def _resampled_stat(
             x = np.delete(x, rng.integers(x.size))
         return _bootstrap_medians(x, rng, n_resamples)
     n = x.size
-    rows = max(1, max_elements // n)
+    return _stat_of_resamples(
+        x, lambda start, stop: rng.integers(0, n, size=(stop - start, n)), n_resamples, stat,
+        max_elements,
+    )  # fmt: skip
+
+
+def _stat_of_resamples(
+    x: np.ndarray,
+    draw: Callable[[int, int], np.ndarray],
+    n_resamples: int,
+    stat: Stat,
+    max_elements: int,
+) -> np.ndarray:
+    """``stat`` of the resamples ``x[draw(start, stop)]`` (rows start to stop), in chunks
+    of at most ``max_elements`` values."""
+    rows = max(1, max_elements // x.size)
     out = np.empty(n_resamples, dtype=np.float64)
     for start in range(0, n_resamples, rows):
         stop = min(start + rows, n_resamples)
-        resamples = x[rng.integers(0, n, size=(stop - start, n))]
+        resamples = x[draw(start, stop)]
         try:
             values = np.asarray(stat(resamples, axis=1), dtype=np.float64)
         except TypeError:  # stat has no ``axis`` keyword: one call per resample
@@ -116,6 +131,35 @@ def _resampled_stat(
             raise ValueError("stat must reduce each resample to a single number")
         out[start:stop] = values
     return out
+
+
+_MAX_CACHED_DRAWS = 2**20  # resample indices kept per (n, seed, stream): 8 MiB at most
+
+
+def _resampled(x: np.ndarray, seed: int, child: int, n_resamples: int, stat: Stat) -> np.ndarray:
+    """What ``_resampled_stat(x, rng, n_resamples, stat, _MAX_CHUNK_ELEMENTS)`` returns for
+    the rng of child stream *child* of ``SeedSequence(seed)``, from draws cached per
+    (n, seed, child) when they are few enough to keep (a family's geometric-mean CI draws
+    the same indices for every run compared with one baseline)."""
+    if stat is np.median and x.size > 2:
+        return _median_resamples(sorted_sample(x), seed, child, n_resamples)
+    if x.size * n_resamples > _MAX_CACHED_DRAWS:
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[child])
+        return _resampled_stat(x, rng, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
+    index = _resample_index(x.size, seed, child, n_resamples)
+    return _stat_of_resamples(
+        x, lambda start, stop: index[start:stop], n_resamples, stat, _MAX_CHUNK_ELEMENTS
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _resample_index(n: int, seed: int, child: int, n_resamples: int) -> np.ndarray:
+    """The resample indices ``_resampled_stat`` draws for a sample of n (any stat but the
+    median of more than 2): one draw gives what its chunks draw one after another."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[child])
+    index = rng.integers(0, n, size=(n_resamples, n))
+    index.flags.writeable = False
+    return index
 
 
 def _bootstrap_medians(x: np.ndarray, rng: np.random.Generator, n_resamples: int) -> np.ndarray:
@@ -151,16 +195,7 @@ def _resampled_medians(x: SortedSample, seed: int, child: int, n_resamples: int)
     the medians of the cached resamples themselves."""
     if x.n > 2:
         return _median_resamples(x, seed, child, n_resamples)
-    return np.median(x.original[_small_resamples(x.n, seed, child, n_resamples)], axis=1)
-
-
-@functools.lru_cache(maxsize=8)
-def _small_resamples(n: int, seed: int, child: int, n_resamples: int) -> np.ndarray:
-    """The resample indices ``_resampled_stat`` draws for a sample of n <= 2 (one chunk)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[child])
-    index = rng.integers(0, n, size=(n_resamples, n))
-    index.flags.writeable = False
-    return index
+    return _resampled(x.original, seed, child, n_resamples, np.median)
 
 
 def _is_sorted(x: np.ndarray) -> bool:
@@ -271,9 +306,8 @@ def bootstrap_ratio_ci(
         sb = _median_resamples(sample_b, seed, 1, n_resamples)
     else:
         # Independent child streams keep a's and b's resamples independent of chunking.
-        rng_a, rng_b = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-        sa = _resampled_stat(xa, rng_a, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
-        sb = _resampled_stat(xb, rng_b, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
+        sa = _resampled(xa, seed, 0, n_resamples, stat)
+        sb = _resampled(xb, seed, 1, n_resamples, stat)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = sb / sa
     tail = 100.0 * (1.0 - confidence) / 2.0

@@ -143,7 +143,7 @@ def _one_pair(table, norm, baseline, other, labels, results, prepared) -> str:
                     "(1.0 = same shape, whatever the machines' speed)."
                 )
             )
-    one_side = compare.only_on_one_side(table, baseline, other)
+    one_side = compare.only_on_one_side(table, baseline, other, prepared=prepared)
     if not one_side.empty:
         rows = [
             [r.family, r.name, labels[baseline] if r.side == "baseline" else labels[other]]
