@@ -195,6 +195,8 @@ def _resampled_medians(x: SortedSample, seed: int, child: int, n_resamples: int)
     the medians of the cached resamples themselves."""
     if x.n > 2:
         return _median_resamples(x, seed, child, n_resamples)
+    if x.n == 1:  # every resample is the one value, and so is its median
+        return np.full(n_resamples, x.original[0])
     return _resampled(x.original, seed, child, n_resamples, np.median)
 
 
@@ -579,10 +581,14 @@ def _tail_candidates(
     if shape[0] * shape[1] > _MAX_GRID_CELLS:
         return None
     cells = np.bincount(i * shape[1] + j, minlength=shape[0] * shape[1]).reshape(shape)
+    # corner[i, j]: resamples with i' <= i and j' <= j, with a zero row and column in front
+    corner = np.zeros((shape[0] + 1, shape[1] + 1), dtype=np.int64)
+    cells.cumsum(axis=0, out=corner[1:, 1:]).cumsum(axis=1, out=corner[1:, 1:])
+    per_j, per_i = corner[-1], corner[:, -1]  # resamples with j' <= j, with i' <= i
     own = cells[i, j]
     # resamples with i' >= i and j' <= j (ratio no larger), and with i' <= i and j' >= j
-    below = cells[::-1].cumsum(axis=0)[::-1].cumsum(axis=1)[i, j] - own
-    above = cells[:, ::-1].cumsum(axis=1)[:, ::-1].cumsum(axis=0)[i, j] - own
+    below = per_j[j + 1] - corner[i, j + 1] - own
+    above = per_i[i + 1] - corner[i + 1, j] - own
     low = np.flatnonzero(below <= rank_low)
     high = np.flatnonzero(above <= rank_high)
     picked = np.concatenate([low, high])
