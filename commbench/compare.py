@@ -183,9 +183,13 @@ def prepare_baseline(table: pd.DataFrame, baseline: str) -> PreparedBaseline:
     for value in rows["samples"]:
         x = _samples(value)
         try:
-            samples.append(None if x is None else sorted_sample(x, "a"))
+            sample = None if x is None else sorted_sample(x, "a")
         except ValueError as exc:  # empty, NaN or infinite samples
             samples.append(exc)
+            continue
+        if sample is not None:
+            sample.lookup()  # what every comparison looks the other's values up in
+        samples.append(sample)
     return PreparedBaseline(baseline, rows, tuple(samples), _labels_and_params(rows.reset_index()))
 
 

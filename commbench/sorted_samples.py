@@ -31,27 +31,41 @@ class SortedSample:
     ``tie_sum``: sum of ``count**3 - count`` over the runs. Treat it as read-only.
     """
 
-    __slots__ = ("counts", "distinct", "is_sorted", "n", "original", "starts", "tie_sum", "values")
-    __slots__ += ("padded_counts", "padded_distinct")
+    __slots__ = ("counts", "distinct", "is_sorted", "n", "original", "tie_sum", "values")
+    __slots__ += ("_lookup", "_starts")
 
     def __init__(
         self, original: np.ndarray, values: np.ndarray, is_sorted: bool, last: np.ndarray
     ) -> None:
         """*last*: the index of the last element of every run of equal values but the last."""
         n, k = values.size, last.size + 1
+        self.original, self.values, self.is_sorted, self.n = original, values, is_sorted, n
+        self._lookup: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if k == n:  # no ties
+            self.distinct, self.counts, self.tie_sum = values, np.ones(n, dtype=np.int64), 0
+            self._starts: np.ndarray | None = None
+            return
         starts = np.empty(k + 1, dtype=np.int64)
         starts[0], starts[k] = 0, n
         np.add(last, 1, out=starts[1:k])
-        # distinct and counts, each with one more entry (+inf, 0): what a value above every
-        # sample finds at searchsorted(distinct, value)
-        distinct, counts = np.empty(k + 1, dtype=np.float64), np.empty(k + 1, dtype=np.int64)
-        values.take(starts[:k], out=distinct[:k])
-        np.subtract(starts[1:], starts[:-1], out=counts[:k])
-        distinct[k], counts[k] = np.inf, 0
-        self.padded_distinct, self.padded_counts = distinct, counts
-        self.original, self.values, self.is_sorted, self.n = original, values, is_sorted, n
-        self.distinct, self.counts, self.starts = distinct[:k], counts[:k], starts
+        counts = np.subtract(starts[1:], starts[:-1])
+        self.distinct, self.counts, self._starts = values.take(starts[:k]), counts, starts
         self.tie_sum = int(np.dot(counts * counts, counts)) - n
+
+    @property
+    def starts(self) -> np.ndarray:
+        if self._starts is None:
+            self._starts = np.arange(self.n + 1, dtype=np.int64)
+        return self._starts
+
+    def lookup(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``starts``, then ``distinct`` and ``counts`` with one more entry each (+inf, 0):
+        what a value above every sample finds at ``searchsorted(distinct, value)``. Kept:
+        the baseline side of several comparisons makes them once."""
+        if self._lookup is None:
+            padded = np.append(self.distinct, np.inf), np.append(self.counts, 0)
+            self._lookup = (self.starts, *padded)
+        return self._lookup
 
     @property
     def median(self) -> float:
@@ -102,9 +116,10 @@ def mann_whitney_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]
     n = n1 + n2
     if n > MAX_EXACT_SAMPLES:
         raise ValueError(f"{n} samples: more than the {MAX_EXACT_SAMPLES} of the exact path")
+    starts_a, distinct_a, counts_a = a.lookup()
     at = np.searchsorted(a.distinct, b.distinct)  # a's distinct values below each of b's
-    below_pairs = int(np.dot(b.counts, a.starts[at]))
-    equal = a.padded_counts[at] * (a.padded_distinct[at] == b.distinct)
+    below_pairs = int(np.dot(b.counts, starts_a[at]))
+    equal = counts_a[at] * (distinct_a[at] == b.distinct)
     tied = b.counts * equal
     tied_pairs = int(tied.sum())
     tie_term = a.tie_sum + b.tie_sum

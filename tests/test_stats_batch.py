@@ -151,6 +151,12 @@ def test_sorted_sample_keeps_sorted_input_and_sorts_a_copy_otherwise():
     assert not u.is_sorted and u.original is shuffled and shuffled[0] == 5.0
     assert u.values.tolist() == sorted(shuffled.tolist()) and u.tie_sum == s.tie_sum
     assert sorted_sample(u) is u
+    distinct = sorted_sample(np.array([1.0, 2.0, 4.0]))  # no ties: no copies
+    assert distinct.distinct is distinct.values and distinct.counts.tolist() == [1, 1, 1]
+    assert distinct.starts.tolist() == [0, 1, 2, 3] and distinct.tie_sum == 0
+    starts, padded, counts = s.lookup()
+    assert starts is s.starts
+    assert padded.tolist() == [1.0, 2.0, 5.0, np.inf] and counts.tolist() == [2, 1, 3, 0]
 
 
 # --- the whole comparison ----------------------------------------------------------------------
