@@ -103,30 +103,42 @@ def mann_whitney_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]
     """``(U, p)`` of ``stats.mann_whitney_u`` (U of *a*; normal approximation, tie and
     continuity corrected), from the runs of both sides.
 
-    Per distinct value v of b (count c): ``searchsorted`` into a's distinct values gives
-    the number of a samples below v and the count m of a samples equal to v. The pairs
-    with a above b number n1 * n2 - sum(c * below) - sum(c * m), U counts ties as 1/2,
-    and the pooled tie term sum(t**3 - t) = a.tie_sum + b.tie_sum + 3 * sum(c * m * (c + m)),
+    The distinct values of one side are looked up (``searchsorted``) in the other's: per
+    distinct value v of the looked-up side (count c), the number of the other side's
+    samples below v, and the count m of them equal to v. The pairs with a above b follow
+    (sum(c * below) and sum(c * m), the tied pairs, which U counts as 1/2), and the
+    pooled tie term sum(t**3 - t) = a.tie_sum + b.tie_sum + 3 * sum(c * m * (c + m)),
     since (c + m)**3 - (c + m) = (c**3 - c) + (m**3 - m) + 3 c m (c + m). Every sum is an
     exact integer, so both are bit for bit those of the pooled computation as long as the
-    pooled size is at most :data:`MAX_EXACT_SAMPLES`. (b's values are looked up in a's:
-    a is the baseline, the side prepared once when one run is compared with several.)
+    pooled size is at most :data:`MAX_EXACT_SAMPLES`. b's values are looked up in a's (a
+    is the baseline, whose :meth:`SortedSample.lookup` serves several comparisons) unless
+    b has many more distinct values than a.
     """
     n1, n2 = a.n, b.n
     n = n1 + n2
     if n > MAX_EXACT_SAMPLES:
         raise ValueError(f"{n} samples: more than the {MAX_EXACT_SAMPLES} of the exact path")
-    starts_a, distinct_a, counts_a = a.lookup()
-    at = np.searchsorted(a.distinct, b.distinct)  # a's distinct values below each of b's
-    below_pairs = int(np.dot(b.counts, starts_a[at]))
-    equal = counts_a[at] * (distinct_a[at] == b.distinct)
-    tied = b.counts * equal
-    tied_pairs = int(tied.sum())
-    tie_term = a.tie_sum + b.tie_sum
-    if tied_pairs:
-        tie_term += 3 * int(np.dot(tied, b.counts + equal))
-    u1 = float(n1 * n2 - below_pairs - tied_pairs) + 0.5 * float(tied_pairs)
+    if b.distinct.size > 2 * a.distinct.size:  # fewer lookups the other way round
+        below_pairs, tied_pairs, tie_cross = _lookup_pairs(a, b)
+        greater_pairs = below_pairs  # pairs with b below a
+    else:
+        below_pairs, tied_pairs, tie_cross = _lookup_pairs(b, a)
+        greater_pairs = n1 * n2 - below_pairs - tied_pairs  # pairs with a below b: the rest
+    u1 = float(greater_pairs) + 0.5 * float(tied_pairs)
+    tie_term = a.tie_sum + b.tie_sum + 3 * tie_cross
     return u1, normal_p_value(u1, n1, n2, float(tie_term))
+
+
+def _lookup_pairs(x: SortedSample, y: SortedSample) -> tuple[int, int, int]:
+    """x's distinct values looked up in y's: the pairs (x sample, y sample) with the y one
+    below, the tied pairs, and sum(c * m * (c + m)) over x's values (c of them, m in y)."""
+    starts, distinct, counts = y.lookup()
+    at = y.distinct.searchsorted(x.distinct)  # y's distinct values below each of x's
+    below_pairs = int(np.dot(x.counts, starts[at]))
+    equal = counts[at] * (distinct[at] == x.distinct)
+    tied = x.counts * equal
+    tied_pairs = int(np.add.reduce(tied))
+    return below_pairs, tied_pairs, int(np.dot(tied, x.counts + equal)) if tied_pairs else 0
 
 
 def normal_p_value(u1: float, n1: int, n2: int, tie_term: float) -> float:

@@ -62,6 +62,9 @@ def synthetic_pairs() -> list[tuple[np.ndarray, np.ndarray]]:
         pairs.append((base, latency_like(rng, n, 1.02)))  # 2% slower
         pairs.append((base, np.sort(base * 0.97)))  # 3% faster, same ties
         pairs.append((base, base * 1.1))  # 10% slower
+        jittered = np.sort(base * (1 + 0.02 * rng.random(n)))  # no ties: looked up the other way
+        pairs.append((base, jittered))
+        pairs.append((jittered, base))
         pairs.append((base, rng.permutation(latency_like(rng, n + 1))))  # unsorted b
         pairs.append((rng.permutation(base), latency_like(rng, n)))  # unsorted a
     zero = latency_like(rng, 40)
