@@ -135,21 +135,6 @@ def _tests(
     return out
 
 
-def _test(
-    a: np.ndarray | None,
-    b: np.ndarray | None,
-    alpha: float,
-    noise_a: Any = None,
-    noise_b: Any = None,
-) -> tuple[Any, ...]:
-    """``(ci_low, ci_high, p_value, verdict, noise)`` of other samples ``b`` vs baseline ``a``.
-
-    ``noise_a`` / ``noise_b``: the sides' stability warnings when already known (the tidy
-    table's ``noise`` column); computed from the samples otherwise.
-    """
-    return _tests([(a, b, noise_a, noise_b)], alpha)[0]
-
-
 def _labels_and_params(rows: pd.DataFrame) -> pd.DataFrame:
     """family, subject, name and the params of *rows*: the columns of
     ``flat(rows)[["family", "subject", "name", *param_columns(rows)]]``, without expanding

@@ -269,14 +269,16 @@ def test_prepared_baseline_with_bad_or_missing_samples():
             ("b.json", "ok", [2.0, 3.0, 4.0, 5.0]),
         ]
     ]  # fmt: skip
-    t = pd.DataFrame(rows)
-    prepared = compare.prepare_baseline(t, "a.json")
-    got = compare.compare_runs(t, "a.json", "b.json", prepared=prepared)
-    pd.testing.assert_frame_equal(got, compare.compare_runs(t, "a.json", "b.json"))
-    verdicts = dict(zip(got["name"], got["verdict"]))
-    assert verdicts["nan"].startswith("not comparable: samples contains NaN")
-    assert verdicts["none"] == compare.NO_SAMPLES
-    assert "only_a" not in verdicts
+    for noise, message in [(None, "samples contains NaN"), ([], "a contains NaN")]:
+        # without a noise column the stability check meets the NaN first
+        t = pd.DataFrame(rows) if noise is None else pd.DataFrame(rows).assign(noise=[noise] * 7)
+        prepared = compare.prepare_baseline(t, "a.json")
+        got = compare.compare_runs(t, "a.json", "b.json", prepared=prepared)
+        pd.testing.assert_frame_equal(got, compare.compare_runs(t, "a.json", "b.json"))
+        verdicts = dict(zip(got["name"], got["verdict"]))
+        assert verdicts["nan"] == f"not comparable: {message} or infinite values"
+        assert verdicts["none"] == compare.NO_SAMPLES
+        assert "only_a" not in verdicts and verdicts["ok"] == "no significant difference"
 
 
 def test_family_geomean_interval_is_the_bootstrap_of_the_ratios():
