@@ -35,22 +35,23 @@ class SortedSample:
     __slots__ += ("_lookup", "_starts")
 
     def __init__(
-        self, original: np.ndarray, values: np.ndarray, is_sorted: bool, last: np.ndarray
+        self,
+        original: np.ndarray,
+        values: np.ndarray,
+        is_sorted: bool,
+        runs: tuple[np.ndarray | None, np.ndarray],
     ) -> None:
-        """*last*: the index of the last element of every run of equal values but the last."""
-        n, k = values.size, last.size + 1
+        """*runs*: :func:`_runs` of *values*."""
+        starts, distinct = runs
+        n = values.size
         self.original, self.values, self.is_sorted, self.n = original, values, is_sorted, n
+        self.distinct, self._starts = distinct, starts
         self._lookup: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        if k == n:  # no ties
-            self.distinct, self.counts, self.tie_sum = values, np.ones(n, dtype=np.int64), 0
-            self._starts: np.ndarray | None = None
-            return
-        starts = np.empty(k + 1, dtype=np.int64)
-        starts[0], starts[k] = 0, n
-        np.add(last, 1, out=starts[1:k])
-        counts = np.subtract(starts[1:], starts[:-1])
-        self.distinct, self.counts, self._starts = values.take(starts[:k]), counts, starts
-        self.tie_sum = int(np.dot(counts * counts, counts)) - n
+        if starts is None:  # no ties
+            self.counts, self.tie_sum = np.ones(n, dtype=np.int64), 0
+        else:
+            self.counts = counts = np.subtract(starts[1:], starts[:-1])
+            self.tie_sum = int(np.dot(counts * counts, counts)) - n
 
     @property
     def starts(self) -> np.ndarray:
@@ -78,8 +79,8 @@ def sorted_sample(samples: ArrayLike | SortedSample, name: str = "samples") -> S
     """Validate *samples* (the checks and messages of ``stats``' ``_as_1d``) and sort them;
     a :class:`SortedSample` is returned as is.
 
-    Sorted input is checked in one pass (a NaN breaks the ascending order, so only the
-    ends can be infinite) and is not copied.
+    Sorted input is not copied, and is checked on the way: its runs of equal values,
+    which the U test needs anyway, must have increasing values.
     """
     if isinstance(samples, SortedSample):
         return samples
@@ -89,14 +90,31 @@ def sorted_sample(samples: ArrayLike | SortedSample, name: str = "samples") -> S
     n = arr.size
     if n == 0:
         raise ValueError(f"{name} is empty: at least one sample time is required")
-    if n == 1 or (arr[1:] >= arr[:-1]).all():  # a NaN breaks the order
+    runs = _runs(arr)
+    distinct = runs[1]
+    # sorted exactly when the runs' values increase (a NaN is a run of its own that
+    # compares false with its neighbours, so only the ends can be infinite)
+    if distinct.size == 1 or (distinct[1:] > distinct[:-1]).all():
         if not (math.isfinite(arr[0]) and math.isfinite(arr[-1])):
             raise ValueError(f"{name} contains NaN or infinite values")
-        return SortedSample(arr, arr, True, (arr[1:] != arr[:-1]).nonzero()[0])
+        return SortedSample(arr, arr, True, runs)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     values = np.sort(arr, kind="stable")
-    return SortedSample(arr, values, False, (values[1:] != values[:-1]).nonzero()[0])
+    return SortedSample(arr, values, False, _runs(values))
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """The runs of equal neighbours of *values*: where each begins, then ``n`` (None when
+    every run is one value long), and the value of each."""
+    last = (values[1:] != values[:-1]).nonzero()[0]  # the last index of every run but one
+    n, k = values.size, last.size + 1
+    if k == n:
+        return None, values
+    starts = np.empty(k + 1, dtype=np.int64)
+    starts[0], starts[k] = 0, n
+    np.add(last, 1, out=starts[1:k])
+    return starts, values.take(starts[:k])
 
 
 def mann_whitney_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]:

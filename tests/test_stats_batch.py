@@ -132,6 +132,10 @@ def test_u_test_above_the_exact_size_takes_the_pooled_path():
         ([1.0, np.nan, 3.0], "x contains NaN"),
         ([3.0, 1.0, np.inf, 2.0], "x contains NaN"),
         ([np.inf, np.inf], "x contains NaN"),
+        ([np.nan, np.nan], "x contains NaN"),
+        ([1.0, 1.0, np.nan], "x contains NaN"),
+        ([np.nan, 1.0, 1.0], "x contains NaN"),
+        ([-np.inf, -np.inf, 0.0], "x contains NaN"),
     ],
 )
 def test_sorted_sample_rejects_what_as_1d_rejects(bad, message):
