@@ -247,12 +247,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     files = [str(run.path) for run in results.runs]
     labels = compare.run_labels(table, files)
     fingerprints = {str(r.path): r.machine_info.get("commbench", {}) for r in results.runs}
+    prepared = compare.prepare_baseline(table, files[0])  # the same for every other file
     for other in files[1:]:
-        comparison = compare.compare_runs(table, files[0], other)
+        comparison = compare.compare_runs(table, files[0], other, prepared=prepared)
         compare_print.print_comparison(
             comparison,
             compare.family_summary(comparison),
-            compare.only_on_one_side(table, files[0], other),
+            compare.only_on_one_side(table, files[0], other, prepared=prepared),
             compare.fingerprint_diff(fingerprints[files[0]], fingerprints[other]),
             labels=(labels[files[0]], labels[other]),
         )

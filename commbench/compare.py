@@ -9,9 +9,9 @@ and dimensionless (< 1 means ``other`` is faster). The statistics are those of
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pandas as pd
 from commbench import stats
 from commbench.errors import UserError
 from commbench.results import flat, param_names
+from commbench.sorted_samples import SortedSample, sorted_sample
 
 KEY = ["family", "name"]
 """Columns that identify one benchmark across files."""
@@ -78,36 +79,103 @@ def _samples(value: Any) -> np.ndarray | None:
     return None
 
 
-def _test(
-    a: np.ndarray | None,
-    b: np.ndarray | None,
-    alpha: float,
-    noise_a: Any = None,
-    noise_b: Any = None,
-) -> tuple[Any, ...]:
-    """``(ci_low, ci_high, p_value, verdict, noise)`` of other samples ``b`` vs baseline ``a``.
+def _noise(
+    a: np.ndarray | None, b: np.ndarray | None, noise_a: Any = None, noise_b: Any = None
+) -> str:
+    """The stability warnings of either side, named by side and joined with "; ".
 
-    ``noise_a`` / ``noise_b``: the sides' stability warnings when already known (the tidy
-    table's ``noise`` column); computed from the samples otherwise.
+    ``noise_a`` / ``noise_b``: the sides' warnings when already known (the tidy table's
+    ``noise`` column); computed from the samples otherwise.
     """
-    try:
-        sides = [
-            (side, x, known)
-            for side, x, known in (("baseline", a, noise_a), ("other", b, noise_b))
-            if x is not None
-        ]
-        warned = [
-            (side, known if isinstance(known, list | tuple) else stats.stability_warnings(x))
-            for side, x, known in sides
-        ]
-        noise = "; ".join(f"{side}: {', '.join(w)}" for side, w in warned if w)
-        if a is None or b is None:
-            return np.nan, np.nan, np.nan, NO_SAMPLES, noise
-        # one computation: the CI shown is the one the verdict was decided on
-        result = stats.compare_samples(a, b, alpha=alpha)
-        return result.ci_low, result.ci_high, result.p_value, result.verdict, noise
-    except ValueError as exc:  # a zero median or a non-finite sample
-        return np.nan, np.nan, np.nan, f"not comparable: {exc}", ""
+    warned = [
+        (side, known if isinstance(known, list | tuple) else stats.stability_warnings(x))
+        for side, x, known in (("baseline", a, noise_a), ("other", b, noise_b))
+        if x is not None
+    ]
+    return "; ".join(f"{side}: {', '.join(w)}" for side, w in warned if w)
+
+
+def _tests(
+    pairs: Sequence[tuple[np.ndarray | None, np.ndarray | None, Any, Any]],
+    alpha: float,
+    prepared: Sequence[SortedSample | ValueError | None] | None = None,
+) -> list[tuple[Any, ...]]:
+    """``(ci_low, ci_high, p_value, verdict, noise)`` per ``(a, b, noise_a, noise_b)``: other
+    samples ``b`` against baseline ``a`` (:func:`commbench.stats.compare_sample_pairs`).
+    *prepared*: the baselines' samples already validated and sorted (or their error), in
+    the order of *pairs*."""
+    noises: list[str | ValueError] = []
+    for a, b, noise_a, noise_b in pairs:
+        try:
+            noises.append(_noise(a, b, noise_a, noise_b))
+        except ValueError as exc:  # a non-finite sample
+            noises.append(exc)
+    sides = prepared if prepared is not None else [a for a, *_ in pairs]
+    failed: dict[int, ValueError] = {}
+    tested: list[int] = []
+    for i, ((a, b, *_), side_a, noise) in enumerate(zip(pairs, sides, noises, strict=True)):
+        if isinstance(noise, ValueError):
+            failed[i] = noise
+        elif isinstance(side_a, ValueError) and b is not None:
+            failed[i] = side_a
+        elif a is not None and b is not None:
+            tested.append(i)
+    # one computation: the CI shown is the one the verdict was decided on
+    results = stats.compare_sample_pairs([(sides[i], pairs[i][1]) for i in tested], alpha=alpha)
+    done: dict[int, stats.SampleComparison | ValueError] = {**failed, **dict(zip(tested, results))}
+    out: list[tuple[Any, ...]] = []
+    for i, noise in enumerate(noises):
+        result = done.get(i)
+        if isinstance(result, ValueError):
+            out.append((np.nan, np.nan, np.nan, f"not comparable: {result}", ""))
+        elif result is None:
+            out.append((np.nan, np.nan, np.nan, NO_SAMPLES, noise))
+        else:
+            out.append((result.ci_low, result.ci_high, result.p_value, result.verdict, noise))
+    return out
+
+
+def _labels_and_params(rows: pd.DataFrame) -> pd.DataFrame:
+    """family, subject, name and the params of *rows*: the columns of
+    ``flat(rows)[["family", "subject", "name", *param_columns(rows)]]``, without expanding
+    the metrics (hundreds of columns) that ``flat`` adds too."""
+    names = param_columns(rows)
+    params = pd.DataFrame.from_records(rows["params"].tolist(), index=rows.index, columns=names)
+    for name in names:
+        if name in rows.columns:  # as in flat: a param named like a column of the table is it
+            params[name] = rows[name]
+    return pd.concat([rows[["family", "subject", "name"]], params], axis=1)
+
+
+@dataclass(frozen=True)
+class PreparedBaseline:
+    """One file's rows (indexed by :data:`KEY`) and samples, validated and sorted once
+    (:func:`prepare_baseline`): the part of :func:`compare_runs` that is the same for every
+    run compared with this baseline."""
+
+    file: str
+    rows: pd.DataFrame
+    samples: tuple[SortedSample | ValueError | None, ...]
+    labels: pd.DataFrame
+    """family, subject, name and the params of every row (the first columns of
+    :func:`compare_runs` when the other file has every benchmark of this one)."""
+
+
+def prepare_baseline(table: pd.DataFrame, baseline: str) -> PreparedBaseline:
+    """The baseline side of :func:`compare_runs`, for comparing several runs with it."""
+    rows = _side(table, baseline)
+    samples: list[SortedSample | ValueError | None] = []
+    for value in rows["samples"]:
+        x = _samples(value)
+        try:
+            sample = None if x is None else sorted_sample(x, "a")
+        except ValueError as exc:  # empty, NaN or infinite samples
+            samples.append(exc)
+            continue
+        if sample is not None:
+            sample.lookup()  # what every comparison looks the other's values up in
+        samples.append(sample)
+    return PreparedBaseline(baseline, rows, tuple(samples), _labels_and_params(rows.reset_index()))
 
 
 def compare_runs(
@@ -117,6 +185,7 @@ def compare_runs(
     *,
     alpha: float = 0.05,
     workers: int | None = None,
+    prepared: PreparedBaseline | None = None,
 ) -> pd.DataFrame:
     """One row per benchmark present in both files ``baseline`` and ``other`` (``file`` values).
 
@@ -127,31 +196,47 @@ def compare_runs(
     "slower", "no significant difference", or "no raw samples" with NaN CI and p) and noise
     (the stability warnings of either side, joined with "; ").
 
-    Benchmarks are tested in ``workers`` threads (default: one per CPU, at most 8); numpy
-    releases the GIL in the bootstrap and every test is seeded, so results do not depend
-    on it.
+    The benchmarks are tested together (:func:`commbench.stats.compare_sample_pairs`), in
+    ``workers`` threads (default 1) each taking an equal share of them; every test is
+    seeded, so results do not depend on it. (The tests are many small numpy calls that
+    hold the GIL: threads barely help, processes do: see :mod:`commbench.parallel`.)
+    ``prepared``: :func:`prepare_baseline` of ``baseline`` (the same table), when several
+    runs are compared with it: its samples are then validated and sorted once.
     """
     if baseline == other:
         raise UserError(f"{baseline}: compared with itself")
-    base, oth = _side(table, baseline), _side(table, other)
+    if prepared is not None and prepared.file != baseline:
+        raise ValueError(f"prepared for {prepared.file}, not for the baseline {baseline}")
+    base = prepared.rows if prepared is not None else _side(table, baseline)
+    oth = _side(table, other)
     common = base.index.intersection(oth.index, sort=False)
-    base, oth = base.loc[common], oth.loc[common]
+    at = base.index.get_indexer(common)
+    base, oth = base.iloc[at], oth.loc[common]
     none = [None] * len(base)
     pairs = [
-        (_samples(a), _samples(b), alpha, noise_a, noise_b)
+        (_samples(a), _samples(b), noise_a, noise_b)
         for a, b, noise_a, noise_b in zip(
             base["samples"], oth["samples"], base.get("noise", none), oth.get("noise", none)
         )
     ]
-    workers = workers or min(os.cpu_count() or 1, 8)
+    sides = [prepared.samples[i] for i in at] if prepared is not None else None
+    workers = max(1, min(workers or 1, len(pairs)))
     if workers == 1:
-        tests = [_test(*args) for args in pairs]
+        tests = _tests(pairs, alpha, sides)
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            tests = list(pool.map(lambda args: _test(*args), pairs))
+            done = list(
+                pool.map(
+                    lambda i: _tests(pairs[i::workers], alpha, sides and sides[i::workers]),
+                    range(workers),
+                )
+            )
+        tests = [done[i % workers][i // workers] for i in range(len(pairs))]
 
-    out = flat(base.reset_index())
-    out = out[["family", "subject", "name", *param_columns(out)]]
+    if prepared is not None and np.array_equal(at, np.arange(len(prepared.rows))):
+        out = prepared.labels.copy()
+    else:
+        out = _labels_and_params(base.reset_index())
     out["baseline_median_s"] = base["median"].to_numpy(dtype=np.float64)
     out["other_median_s"] = oth["median"].to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -161,9 +246,17 @@ def compare_runs(
     return pd.concat([out, tested.set_axis(out.index)], axis=1)
 
 
-def only_on_one_side(table: pd.DataFrame, baseline: str, other: str) -> pd.DataFrame:
-    """Benchmarks present in just one of the two files: family, subject, name, side, file."""
-    base, oth = _side(table, baseline), _side(table, other)
+def only_on_one_side(
+    table: pd.DataFrame, baseline: str, other: str, *, prepared: PreparedBaseline | None = None
+) -> pd.DataFrame:
+    """Benchmarks present in just one of the two files: family, subject, name, side, file.
+
+    ``prepared``: :func:`prepare_baseline` of ``baseline``, when already made.
+    """
+    if prepared is not None and prepared.file != baseline:
+        raise ValueError(f"prepared for {prepared.file}, not for the baseline {baseline}")
+    base = prepared.rows if prepared is not None else _side(table, baseline)
+    oth = _side(table, other)
     parts = []
     for side, file, rows, against in (
         ("baseline", baseline, base, oth),
@@ -176,6 +269,12 @@ def only_on_one_side(table: pd.DataFrame, baseline: str, other: str) -> pd.DataF
 
 def _geometric_mean_axis(x: np.ndarray, axis: int | None = None) -> Any:
     return np.exp(np.mean(np.log(x), axis=axis))
+
+
+def _exp_mean_axis(logs: np.ndarray, axis: int | None = None) -> Any:
+    """:func:`_geometric_mean_axis` of ``exp(logs)``, given the logarithms: the same
+    numbers, since a resample of the logarithms is the logarithm of the resample."""
+    return np.exp(np.mean(logs, axis=axis))
 
 
 def family_summary(
@@ -195,8 +294,9 @@ def family_summary(
             gm = stats.geometric_mean(ratios)
             # stats has a two-sample ratio bootstrap only; against a = [1.0] (every resample
             # of a is 1) it is the one-sample bootstrap of the geometric mean of the ratios.
+            # It runs on the logarithms (a = [log 1]), taken once rather than per resample.
             _, low, high = stats.bootstrap_ratio_ci(
-                [1.0], ratios, stat=_geometric_mean_axis, n_resamples=N_RESAMPLES,
+                [0.0], np.log(ratios), stat=_exp_mean_axis, n_resamples=N_RESAMPLES,
                 confidence=confidence, seed=seed,
             )  # fmt: skip
         count = group["verdict"].value_counts().get

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from commbench.sorted_samples import (
+    MAX_EXACT_SAMPLES,
+    SortedSample,
+    mann_whitney_sorted,
+    sorted_sample,
+)
+
 __all__ = [
     "bootstrap_ratio_ci",
+    "compare_sample_pairs",
+    "compare_samples",
     "geometric_mean",
     "mann_whitney_u",
     "median_ratio",
@@ -95,11 +104,26 @@ def _resampled_stat(
             x = np.delete(x, rng.integers(x.size))
         return _bootstrap_medians(x, rng, n_resamples)
     n = x.size
-    rows = max(1, max_elements // n)
+    return _stat_of_resamples(
+        x, lambda start, stop: rng.integers(0, n, size=(stop - start, n)), n_resamples, stat,
+        max_elements,
+    )  # fmt: skip
+
+
+def _stat_of_resamples(
+    x: np.ndarray,
+    draw: Callable[[int, int], np.ndarray],
+    n_resamples: int,
+    stat: Stat,
+    max_elements: int,
+) -> np.ndarray:
+    """``stat`` of the resamples ``x[draw(start, stop)]`` (rows start to stop), in chunks
+    of at most ``max_elements`` values."""
+    rows = max(1, max_elements // x.size)
     out = np.empty(n_resamples, dtype=np.float64)
     for start in range(0, n_resamples, rows):
         stop = min(start + rows, n_resamples)
-        resamples = x[rng.integers(0, n, size=(stop - start, n))]
+        resamples = x[draw(start, stop)]
         try:
             values = np.asarray(stat(resamples, axis=1), dtype=np.float64)
         except TypeError:  # stat has no ``axis`` keyword: one call per resample
@@ -108,6 +132,35 @@ def _resampled_stat(
             raise ValueError("stat must reduce each resample to a single number")
         out[start:stop] = values
     return out
+
+
+_MAX_CACHED_DRAWS = 2**20  # resample indices kept per (n, seed, stream): 8 MiB at most
+
+
+def _resampled(x: np.ndarray, seed: int, child: int, n_resamples: int, stat: Stat) -> np.ndarray:
+    """What ``_resampled_stat(x, rng, n_resamples, stat, _MAX_CHUNK_ELEMENTS)`` returns for
+    the rng of child stream *child* of ``SeedSequence(seed)``, from draws cached per
+    (n, seed, child) when they are few enough to keep (a family's geometric-mean CI draws
+    the same indices for every run compared with one baseline)."""
+    if stat is np.median and x.size > 2:
+        return _median_resamples(sorted_sample(x), seed, child, n_resamples)
+    if x.size * n_resamples > _MAX_CACHED_DRAWS:
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[child])
+        return _resampled_stat(x, rng, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
+    index = _resample_index(x.size, seed, child, n_resamples)
+    return _stat_of_resamples(
+        x, lambda start, stop: index[start:stop], n_resamples, stat, _MAX_CHUNK_ELEMENTS
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _resample_index(n: int, seed: int, child: int, n_resamples: int) -> np.ndarray:
+    """The resample indices ``_resampled_stat`` draws for a sample of n (any stat but the
+    median of more than 2): one draw gives what its chunks draw one after another."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[child])
+    index = rng.integers(0, n, size=(n_resamples, n))
+    index.flags.writeable = False
+    return index
 
 
 def _bootstrap_medians(x: np.ndarray, rng: np.random.Generator, n_resamples: int) -> np.ndarray:
@@ -124,16 +177,28 @@ def _bootstrap_medians(x: np.ndarray, rng: np.random.Generator, n_resamples: int
     return xs[np.minimum(index, n - 1)]
 
 
-def _median_resamples(x: np.ndarray, seed: int, child: int, n_resamples: int) -> np.ndarray:
+def _median_resamples(x: SortedSample, seed: int, child: int, n_resamples: int) -> np.ndarray:
     """What ``_resampled_stat(x, rng, n_resamples, np.median, ...)`` returns for the rng of
     child stream *child* of ``SeedSequence(seed)``, from the cached draws of that stream."""
-    drop, index = _median_draws(x.size, seed, child, n_resamples)
-    xs = _ascending(x)
+    if x.is_sorted:  # one gather: the cached order statistics, shifted past the left-out one
+        return x.values[_sorted_median_index(x.n, seed, child, n_resamples)]
+    drop, index = _median_draws(x.n, seed, child, n_resamples)
     if drop is not None:  # the same value the unsorted deletion removes: one copy of x[drop]
         # order statistic i of xs without its element at `gone` is xs[i + (i >= gone)]
-        gone = np.searchsorted(xs, x[drop], side="left")
+        gone = np.searchsorted(x.values, x.original[drop], side="left")
         index = index + (index >= gone)
-    return xs[index]
+    return x.values[index]
+
+
+def _resampled_medians(x: SortedSample, seed: int, child: int, n_resamples: int) -> np.ndarray:
+    """The medians of bootstrap resamples of *x* that :func:`bootstrap_ratio_ci` draws from
+    child stream *child* of ``SeedSequence(seed)``: the cached law above 2 samples, else
+    the medians of the cached resamples themselves."""
+    if x.n > 2:
+        return _median_resamples(x, seed, child, n_resamples)
+    if x.n == 1:  # every resample is the one value, and so is its median
+        return np.full(n_resamples, x.original[0])
+    return _resampled(x.original, seed, child, n_resamples, np.median)
 
 
 def _is_sorted(x: np.ndarray) -> bool:
@@ -165,6 +230,19 @@ def _median_draws(n: int, seed: int, child: int, n_resamples: int) -> tuple[int 
     index = np.minimum(index, m - 1)
     index.flags.writeable = False
     return drop, index
+
+
+@functools.lru_cache(maxsize=1024)
+def _sorted_median_index(n: int, seed: int, child: int, n_resamples: int) -> np.ndarray:
+    """``_median_draws``' order statistics for an already sorted sample: the one left out
+    (n even) is at ``drop`` itself, and since every copy of its value sits next to it,
+    leaving out the first copy (what the unsorted path does) leaves the same values."""
+    drop, index = _median_draws(n, seed, child, n_resamples)
+    if drop is None:
+        return index
+    shifted = index + (index >= drop)
+    shifted.flags.writeable = False
+    return shifted
 
 
 @functools.lru_cache(maxsize=512)
@@ -207,27 +285,32 @@ def bootstrap_ratio_ci(
     tuple of float
         ``(ratio, low, high)``, dimensionless.
     """
-    xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
+    if stat is np.median:  # validated and sorted once, medians read off the sorted values
+        sample_a, sample_b = sorted_sample(a, "a"), sorted_sample(b, "b")
+        xa, xb = sample_a.original, sample_b.original
+    else:
+        xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    location = _median if stat is np.median else stat
-    stat_a = float(location(xa))
+    if stat is np.median:
+        stat_a, stat_b = sample_a.median, sample_b.median
+    else:
+        stat_a, stat_b = float(stat(xa)), float(stat(xb))
     if stat_a == 0.0:
         raise ValueError("stat(a) is 0: the ratio is undefined")
-    ratio = float(location(xb)) / stat_a
+    ratio = stat_b / stat_a
 
     if stat is np.median and xa.size > 2 and xb.size > 2:
         # the draws depend on (n, seed) only: cached, so comparing N runs with one baseline
         # draws them once per sample size instead of once per benchmark and run
-        sa = _median_resamples(xa, seed, 0, n_resamples)
-        sb = _median_resamples(xb, seed, 1, n_resamples)
+        sa = _median_resamples(sample_a, seed, 0, n_resamples)
+        sb = _median_resamples(sample_b, seed, 1, n_resamples)
     else:
         # Independent child streams keep a's and b's resamples independent of chunking.
-        rng_a, rng_b = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-        sa = _resampled_stat(xa, rng_a, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
-        sb = _resampled_stat(xb, rng_b, n_resamples, stat, _MAX_CHUNK_ELEMENTS)
+        sa = _resampled(xa, seed, 0, n_resamples, stat)
+        sb = _resampled(xb, seed, 1, n_resamples, stat)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = sb / sa
     tail = 100.0 * (1.0 - confidence) / 2.0
@@ -269,7 +352,16 @@ def mann_whitney_u(a: ArrayLike, b: ArrayLike) -> tuple[float, float]:
         ``(U, p)``: U statistic of ``a`` (number of pairs with a > b, ties counting 1/2)
         and the two-sided p-value. All-identical samples give ``p = 1.0``.
     """
-    xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
+    sample_a, sample_b = sorted_sample(a, "a"), sorted_sample(b, "b")
+    if sample_a.n + sample_b.n <= MAX_EXACT_SAMPLES:
+        return mann_whitney_sorted(sample_a, sample_b)
+    return _mann_whitney_pooled(sample_a.original, sample_b.original)
+
+
+def _mann_whitney_pooled(xa: np.ndarray, xb: np.ndarray) -> tuple[float, float]:
+    """The reference computation of :func:`mann_whitney_u` on validated 1-D arrays in any
+    order: pool, sort stably, rank. (:func:`mann_whitney_sorted` gives the same U and p
+    from the runs of equal values; this is the path for more samples than it takes.)"""
     n1, n2 = xa.size, xb.size
     n = n1 + n2
 
@@ -327,14 +419,68 @@ def compare_samples(
     Otherwise the verdict is "no significant difference". Inputs may be in any unit
     (the same for both).
     """
+    (result,) = compare_sample_pairs([(a, b)], alpha=alpha, min_effect=min_effect, seed=seed)
+    if isinstance(result, ValueError):
+        raise result
+    return result
+
+
+_BATCH_ROWS = 256  # benchmarks whose bootstrap ratios are held at once (256 x 2000 x 8 B = 4 MB)
+
+
+def compare_sample_pairs(
+    pairs: Iterable[tuple[ArrayLike, ArrayLike]],
+    *,
+    alpha: float = 0.05,
+    min_effect: float = 0.0,
+    seed: int = 0,
+) -> list[SampleComparison | ValueError]:
+    """:func:`compare_samples` of every ``(a, b)`` in *pairs*, in order, with the same
+    results, at a fraction of the cost per pair: each side is validated and sorted once
+    (not at all when it already is sorted, as the tidy table holds samples), U comes from
+    the runs of equal values, and the bootstrap intervals of many pairs are read off one
+    partition of their resampled ratios.
+
+    A pair that cannot be compared (empty, NaN or infinite samples, a zero baseline median)
+    gives the ``ValueError`` that :func:`compare_samples` raises, in its place in the list.
+    A bad *alpha* or *min_effect* raises.
+    """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     if min_effect < 0.0:
         raise ValueError(f"min_effect must be >= 0, got {min_effect}")
-    xa, xb = _as_1d(a, "a"), _as_1d(b, "b")
-    u, p = mann_whitney_u(xa, xb)
-    ratio, low, high = bootstrap_ratio_ci(xa, xb, confidence=1.0 - alpha, seed=seed)
-    half = xa.size * xb.size / 2.0
+    confidence = 1.0 - alpha
+    results: list[SampleComparison | ValueError] = []
+    pending: list[tuple[int, SortedSample, SortedSample, float, float, float]] = []
+    for a, b in pairs:
+        try:
+            sample_a, sample_b = sorted_sample(a, "a"), sorted_sample(b, "b")
+            if sample_a.n + sample_b.n <= MAX_EXACT_SAMPLES:
+                u, p = mann_whitney_sorted(sample_a, sample_b)
+            else:
+                u, p = _mann_whitney_pooled(sample_a.original, sample_b.original)
+            median_a = sample_a.median
+            if median_a == 0.0:
+                raise ValueError("stat(a) is 0: the ratio is undefined")
+            pending.append((len(results), sample_a, sample_b, u, p, sample_b.median / median_a))
+            results.append(ValueError("not compared"))  # replaced below
+        except ValueError as exc:
+            results.append(exc)
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    for start in range(0, len(pending), _BATCH_ROWS):
+        batch = pending[start : start + _BATCH_ROWS]
+        lows, highs = _median_ratio_intervals([(sa, sb) for _, sa, sb, *_ in batch], seed, tail)
+        for (at, sa, sb, u, p, ratio), low, high in zip(batch, lows, highs, strict=True):
+            results[at] = _classified(sa.n * sb.n, ratio, low, high, u, p, alpha, min_effect)
+    return results
+
+
+def _classified(
+    pairs: int, ratio: float, low: float, high: float, u: float, p: float, alpha: float,
+    min_effect: float,
+) -> SampleComparison:  # fmt: skip
+    """The verdict of :func:`compare_samples` (``pairs`` = n_a * n_b)."""
+    half = pairs / 2.0
     outcome = "no significant difference"
     if p < alpha and abs(ratio - 1.0) >= min_effect:
         if high < 1.0 and u > half:
@@ -342,6 +488,115 @@ def compare_samples(
         elif low > 1.0 and u < half:
             outcome = "slower"
     return SampleComparison(ratio, low, high, u, p, outcome)
+
+
+def _median_ratio_intervals(
+    sides: Sequence[tuple[SortedSample, SortedSample]],
+    seed: int,
+    tail: float,
+    n_resamples: int = 2000,
+) -> tuple[list[float], list[float]]:
+    """Per ``(a, b)``: the bounds of what :func:`bootstrap_ratio_ci` (median,
+    *n_resamples*, *seed*) returns, with the same arithmetic as its ``_percentile_pair``.
+
+    Where :func:`_tail_candidates` applies (both sides sorted, of more than 2 samples,
+    a's all > 0 and b's all >= 0), only the resamples that can hold a bound are divided,
+    and the order statistics of all those rows come from one partition per tail; the
+    other rows get the full bootstrap of :func:`bootstrap_ratio_ci`.
+    """
+    lows, highs = [math.nan] * len(sides), [math.nan] * len(sides)
+    positions = [(n_resamples - 1) * (q / 100.0) for q in (tail, 100.0 - tail)]
+    below = [math.floor(v) for v in positions]
+    # the order statistics read: below[0] and below[0] + 1, so ranks up to below[0] + 1
+    # from the bottom; below[1] and below[1] + 1, so up to n - 1 - below[1] from the top
+    rank_low, rank_high = below[0] + 1, n_resamples - 1 - below[1]
+    fast, slow = [], []
+    for k, (a, b) in enumerate(sides):
+        candidates = None
+        if (
+            a.is_sorted and b.is_sorted and a.n > 2 and b.n > 2 and n_resamples >= 2
+            and a.values[0] > 0.0 and b.values[0] >= 0.0
+        ):  # fmt: skip
+            candidates = _tail_candidates(a.n, b.n, seed, n_resamples, rank_low, rank_high)
+        (slow if candidates is None else fast).append((k, a, b, candidates))
+    for k, a, b, _ in slow:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = _resampled_medians(b, seed, 1, n_resamples) / _resampled_medians(
+                a, seed, 0, n_resamples
+            )
+        lows[k], highs[k] = _percentile_pair(ratios, tail)
+    if not fast:
+        return lows, highs
+    width_low = max(c[4] for *_, c in fast)
+    width_high = max(c[0].size - c[4] for *_, c in fast)
+    low_rows = np.full((len(fast), width_low), np.inf)
+    high_rows = np.full((len(fast), width_high), -np.inf)
+    for row, (_, a, b, (index_a, index_b, _, _, split)) in enumerate(fast):
+        ratios = np.divide(b.values.take(index_b), a.values.take(index_a))
+        low_rows[row, :split] = ratios[:split]
+        high_rows[row, width_high - (ratios.size - split) :] = ratios[split:]
+    # +inf pads sort last and -inf pads first: they leave the candidates' order statistics
+    low_at = [below[0], below[0] + 1]
+    high_at = [width_high - 1 - (n_resamples - 1 - i) for i in (below[1], below[1] + 1)]
+    low_rows.partition(low_at, axis=1)
+    high_rows.partition(high_at, axis=1)
+    bounds = []
+    for v, i, rows, (lo, hi) in zip(
+        positions, below, (low_rows, high_rows), (low_at, high_at), strict=True
+    ):
+        a, b, t = rows[:, lo], rows[:, hi], v - i
+        bounds.append(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)  # numpy's _lerp
+    for (k, *_), low, high in zip(fast, bounds[0].tolist(), bounds[1].tolist(), strict=True):
+        lows[k], highs[k] = low, high
+    return lows, highs
+
+
+_MAX_GRID_CELLS = 2**22  # (range of a's drawn order statistics) x (range of b's)
+
+
+@functools.lru_cache(maxsize=1024)
+def _tail_candidates(
+    n_a: int, n_b: int, seed: int, n_resamples: int, rank_low: int, rank_high: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """The bootstrap resamples that can hold one of the order statistics of rank 0 to
+    ``rank_low`` (from the bottom) or 0 to ``rank_high`` (from the top) of the median
+    ratios, for sorted samples of sizes n_a and n_b with
+    a's values > 0 and b's >= 0, whatever the values: ``(index_a, index_b, low, high,
+    split)``, the order statistics of a and of b drawn by those resamples, the low tail's
+    first (``split`` of them), then the high tail's; None when the grid would be too big.
+
+    Resample r draws a's order statistic i_r and b's j_r (:func:`_sorted_median_index`),
+    so its ratio is x_b[j_r] / x_a[i_r]. If resample s has j_s <= j_r and i_s >= i_r, its
+    ratio is <= r's for any sorted values with a > 0 and b >= 0 (division is monotonic,
+    rounding included). A resample with more than ``rank_low`` such others outside its
+    own (i, j) cell is left out: by induction over those sets (each one's lies within
+    the other's), at least ``rank_low + 1`` candidates have values no larger than its
+    own, so the order statistics of rank up to ``rank_low`` of the candidates are those
+    of all resamples (and alike at the top). It depends on n_a, n_b and the seed only:
+    computed once per pair of sizes, from 2-D cumulative counts.
+    """
+    index_a = _sorted_median_index(n_a, seed, 0, n_resamples)
+    index_b = _sorted_median_index(n_b, seed, 1, n_resamples)
+    i, j = index_a - index_a.min(), index_b - index_b.min()
+    shape = (int(i.max()) + 1, int(j.max()) + 1)
+    if shape[0] * shape[1] > _MAX_GRID_CELLS:
+        return None
+    cells = np.bincount(i * shape[1] + j, minlength=shape[0] * shape[1]).reshape(shape)
+    # corner[i, j]: resamples with i' <= i and j' <= j, with a zero row and column in front
+    corner = np.zeros((shape[0] + 1, shape[1] + 1), dtype=np.int64)
+    cells.cumsum(axis=0, out=corner[1:, 1:]).cumsum(axis=1, out=corner[1:, 1:])
+    per_j, per_i = corner[-1], corner[:, -1]  # resamples with j' <= j, with i' <= i
+    own = cells[i, j]
+    # resamples with i' >= i and j' <= j (ratio no larger), and with i' <= i and j' >= j
+    below = per_j[j + 1] - corner[i, j + 1] - own
+    above = per_i[i + 1] - corner[i + 1, j] - own
+    low = np.flatnonzero(below <= rank_low)
+    high = np.flatnonzero(above <= rank_high)
+    picked = np.concatenate([low, high])
+    out = (index_a[picked], index_b[picked], low, high)
+    for array in out:
+        array.flags.writeable = False
+    return (*out, int(low.size))
 
 
 def verdict(a: ArrayLike, b: ArrayLike, *, alpha: float = 0.05, min_effect: float = 0.0) -> str:

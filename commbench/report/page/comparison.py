@@ -59,8 +59,10 @@ def comparison_plan(results: Results) -> Plan | None:
         "and a 95% bootstrap CI of the ratio that excludes 1."
     )
     norm = compare.normalised(table, families.baselines())
+    # validated and sorted here, once: the workers forked for the pairs inherit it
+    prepared = compare.prepare_baseline(table, baseline)
     tasks = [
-        functools.partial(_one_pair, table, norm, baseline, other, labels, results)
+        functools.partial(_one_pair, table, norm, baseline, other, labels, results, prepared)
         for other in files[1:]
     ]
 
@@ -74,9 +76,9 @@ def comparison_plan(results: Results) -> Plan | None:
     return tasks, assemble
 
 
-def _one_pair(table, norm, baseline, other, labels, results) -> str:
+def _one_pair(table, norm, baseline, other, labels, results, prepared) -> str:
     # one thread: the pairs already run in parallel, one process per CPU
-    comparison = compare.compare_runs(table, baseline, other, workers=1)
+    comparison = compare.compare_runs(table, baseline, other, workers=1, prepared=prepared)
     out = []
     if comparison.empty:
         out.append(paragraph("No benchmark is present in both files."))
@@ -141,7 +143,7 @@ def _one_pair(table, norm, baseline, other, labels, results) -> str:
                     "(1.0 = same shape, whatever the machines' speed)."
                 )
             )
-    one_side = compare.only_on_one_side(table, baseline, other)
+    one_side = compare.only_on_one_side(table, baseline, other, prepared=prepared)
     if not one_side.empty:
         rows = [
             [r.family, r.name, labels[baseline] if r.side == "baseline" else labels[other]]
