@@ -40,7 +40,7 @@ def zmq_peer_death(table: pd.DataFrame) -> Verdict:
     ]
     if not rows:
         return missing(
-            "ZeroMQ crash rows (messaging --profile full kills a ZeroMQ producer and consumer)"
+            "ZeroMQ crash rows (the messaging suite kills a ZeroMQ consumer; full, a producer too)"
         )
     checks = [
         (f"the {r.params['fault'].removesuffix('-kill')} dies", (_loss(r) or 0) > 0) for r in rows
