@@ -136,14 +136,8 @@ def _parts(
 ) -> tuple[list[SectionBuilder], Callable[[list[list[Block]]], list[Block]]]:
     """The pieces of one builder on *rows* and how to join what they return."""
     if isinstance(build, ReadableOrGeneric):
-        return build.parts(rows), functools.partial(_join_readable, build, rows, ctx)
+        return build.parts(rows), functools.partial(build.join, rows=rows, ctx=ctx)
     return [build], _concatenate
-
-
-def _join_readable(
-    build: ReadableOrGeneric, rows: pd.DataFrame, ctx: RunContext, built: list[list[Block]]
-) -> list[Block]:
-    return build.join(built, rows, ctx)
 
 
 def _concatenate(built: list[list[Block]]) -> list[Block]:
